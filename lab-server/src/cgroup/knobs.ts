@@ -1,0 +1,86 @@
+// A limit in the student's terms becomes writes to the kernel's files, which differ between
+// cgroup v1 (the chapter's) and v2. The order of writes matters where the kernel checks
+// one value against another (cpu period before quota).
+import type { Limit } from '../protocol/steps.ts';
+
+export interface Knob {
+  file: string;
+  value: string;
+}
+
+export class NoKnob extends Error {}
+
+/** The block device a throttle applies to, when the student left it out. */
+export type DeviceResolver = () => string;
+
+export function knobsFor(limit: Limit, version: 1 | 2, device: DeviceResolver): Knob[] {
+  switch (limit.controller) {
+    case 'cpu':
+      return version === 1
+        ? [
+            { file: 'cpu.cfs_period_us', value: String(limit.periodUs) },
+            { file: 'cpu.cfs_quota_us', value: limit.quotaUs === 'max' ? '-1' : String(limit.quotaUs) },
+          ]
+        : [{ file: 'cpu.max', value: `${limit.quotaUs} ${limit.periodUs}` }];
+    case 'cpuset':
+      return [
+        { file: 'cpuset.mems', value: limit.mems },
+        { file: 'cpuset.cpus', value: limit.cpus },
+      ];
+    case 'memory':
+      return version === 1
+        ? [{ file: 'memory.limit_in_bytes', value: limit.maxBytes === 'max' ? '-1' : String(limit.maxBytes) }]
+        : [{ file: 'memory.max', value: String(limit.maxBytes) }];
+    case 'pids':
+      return [{ file: 'pids.max', value: String(limit.max) }];
+    case 'freezer':
+      return version === 1
+        ? [{ file: 'freezer.state', value: limit.state }]
+        : [{ file: 'cgroup.freeze', value: limit.state === 'FROZEN' ? '1' : '0' }];
+    case 'blkio': {
+      const dev = limit.device ?? device();
+      const out: Knob[] = [];
+      if (version === 1) {
+        if (limit.readBps !== undefined) out.push({ file: 'blkio.throttle.read_bps_device', value: `${dev} ${limit.readBps}` });
+        if (limit.writeBps !== undefined) out.push({ file: 'blkio.throttle.write_bps_device', value: `${dev} ${limit.writeBps}` });
+        if (limit.weight !== undefined) out.push({ file: 'blkio.bfq.weight', value: String(limit.weight) });
+      } else {
+        const parts = [limit.readBps !== undefined ? `rbps=${limit.readBps}` : '', limit.writeBps !== undefined ? `wbps=${limit.writeBps}` : ''].filter(Boolean);
+        if (parts.length) out.push({ file: 'io.max', value: `${dev} ${parts.join(' ')}` });
+        if (limit.weight !== undefined) out.push({ file: 'io.weight', value: `default ${limit.weight}` });
+      }
+      return out;
+    }
+    case 'devices':
+      if (version === 2) throw new NoKnob('devices');
+      return [...limit.deny.map((r) => ({ file: 'devices.deny', value: r })), ...limit.allow.map((r) => ({ file: 'devices.allow', value: r }))];
+  }
+}
+
+/** The file that makes a process a member: the chapter's `tasks` on v1, `cgroup.procs` on v2. */
+export function joinFile(version: 1 | 2): string {
+  return version === 1 ? 'tasks' : 'cgroup.procs';
+}
+
+/** The files the page shows for each controller: the kernel's current values, read back. */
+export function readbackFiles(controller: Limit['controller'], version: 1 | 2): string[] {
+  const v1: Record<Limit['controller'], string[]> = {
+    cpu: ['cpu.cfs_quota_us', 'cpu.cfs_period_us'],
+    cpuset: ['cpuset.cpus', 'cpuset.mems'],
+    memory: ['memory.limit_in_bytes', 'memory.usage_in_bytes'],
+    pids: ['pids.max', 'pids.current'],
+    freezer: ['freezer.state'],
+    blkio: ['blkio.throttle.read_bps_device', 'blkio.throttle.write_bps_device'],
+    devices: ['devices.list'],
+  };
+  const v2: Record<Limit['controller'], string[]> = {
+    cpu: ['cpu.max'],
+    cpuset: ['cpuset.cpus', 'cpuset.mems'],
+    memory: ['memory.max', 'memory.current'],
+    pids: ['pids.max', 'pids.current'],
+    freezer: ['cgroup.freeze'],
+    blkio: ['io.max'],
+    devices: [],
+  };
+  return (version === 1 ? v1 : v2)[controller];
+}

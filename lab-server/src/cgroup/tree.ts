@@ -1,0 +1,184 @@
+// The lab's own cgroups: `<own cgroup>/stepbox/<session>` in each hierarchy (or under
+// --cgroup-parent). Nothing outside that subtree is ever created, written or removed,
+// except enabling controllers for our own subtree on v2, which delegation requires.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Controller } from '../protocol/kernel.ts';
+import type { Call } from '../protocol/results.ts';
+import { record } from '../sys/record.ts';
+import { readOr } from '../sys/proc.ts';
+import { pidfdKill } from '../sys/ffi.ts';
+import type { CgroupHost, ControllerHome, Hierarchy } from './detect.ts';
+import { joinFile } from './knobs.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class CgroupTree {
+  constructor(
+    readonly host: CgroupHost,
+    /** Path inside every hierarchy under which sessions live; default `<own>/stepbox`. */
+    private readonly parentPath?: string,
+  ) {}
+
+  /** The `stepbox` directory of a hierarchy, absolute. */
+  parentDir(h: Hierarchy): string {
+    return join(h.mount, this.parentPath ?? join(h.own, 'stepbox'));
+  }
+
+  dir(home: ControllerHome, session: string): string {
+    return join(this.parentDir(home.hierarchy), session);
+  }
+
+  home(c: Controller): ControllerHome | undefined {
+    return this.host.homes.get(c);
+  }
+
+  /** mkdir the session's group for one controller, and whatever the kernel needs first. */
+  create(c: Controller, session: string): Call[] {
+    const home = this.home(c);
+    if (!home) return [];
+    const h = home.hierarchy;
+    const calls: Call[] = [];
+    const parent = this.parentDir(h);
+    if (!existsSync(parent)) {
+      calls.push(record(`mkdir("${parent}", 0755)`, `mkdir ${parent}`, () => mkdirSync(parent, { mode: 0o755 })));
+      if (h.version === 1 && h.controllers.includes('cpuset')) calls.push(...this.inheritCpuset(parent));
+    }
+    if (h.version === 2) calls.push(...this.delegate(h, c));
+    const dir = join(parent, session);
+    if (!existsSync(dir)) {
+      calls.push(record(`mkdir("${dir}", 0755)`, `mkdir ${dir}`, () => mkdirSync(dir, { mode: 0o755 })));
+      // A new v1 cpuset group starts with no CPUs and no memory nodes; attaching a task
+      // to it fails with ENOSPC until both are filled in.
+      if (h.version === 1 && c === 'cpuset') calls.push(...this.inheritCpuset(dir));
+    }
+    return calls;
+  }
+
+  private inheritCpuset(dir: string): Call[] {
+    const up = join(dir, '..');
+    return ['cpuset.cpus', 'cpuset.mems'].map((f) => {
+      const value = readFileSync(join(up, f), 'utf8').trim();
+      return record(`write("${join(dir, f)}", "${value}")`, `cat ${join(up, f)} > ${join(dir, f)}`, () => writeFileSync(join(dir, f), value));
+    });
+  }
+
+  /**
+   * On v2 a controller must be enabled in every ancestor's cgroup.subtree_control, and a
+   * non-root cgroup with processes in it cannot enable any ("no internal processes"):
+   * then the server moves itself into a leaf of its own cgroup first.
+   */
+  private delegate(h: Hierarchy, c: Controller): Call[] {
+    const name = c === 'blkio' ? 'io' : c;
+    if (c === 'freezer' || c === 'devices') return [];
+    const calls: Call[] = [];
+    const chain = [join(h.mount, h.own), this.parentDir(h)];
+    for (const dir of chain) {
+      const file = join(dir, 'cgroup.subtree_control');
+      const enabled = readOr(() => readFileSync(file, 'utf8'), '').split(/\s+/);
+      if (enabled.includes(name)) continue;
+      let call = record(`write("${file}", "+${name}")`, `echo +${name} > ${file}`, () => writeFileSync(file, `+${name}`));
+      if (call.errno === 'EBUSY' && dir === join(h.mount, h.own) && h.own !== '/') {
+        const leaf = join(dir, 'stepbox-server');
+        calls.push(record(`mkdir("${leaf}", 0755)`, `mkdir -p ${leaf}`, () => mkdirSync(leaf, { recursive: true })));
+        calls.push(record(`write("${leaf}/cgroup.procs", "${process.pid}")`, `echo ${process.pid} > ${leaf}/cgroup.procs`, () => writeFileSync(join(leaf, 'cgroup.procs'), String(process.pid))));
+        call = record(`write("${file}", "+${name}")`, `echo +${name} > ${file}`, () => writeFileSync(file, `+${name}`));
+      }
+      calls.push(call);
+    }
+    return calls;
+  }
+
+  write(c: Controller, session: string, file: string, value: string): Call {
+    const home = this.home(c)!;
+    const path = join(this.dir(home, session), file);
+    return record(`write(open("${path}", O_WRONLY), "${value}", ${value.length})`, `echo ${value} > ${path}`, () => writeFileSync(path, value));
+  }
+
+  /** The chapter's second code block: `echo $pid > .../tasks` (cgroup.procs on v2). */
+  join(c: Controller, session: string, pid: number): Call {
+    const home = this.home(c)!;
+    const path = join(this.dir(home, session), joinFile(home.hierarchy.version));
+    return record(`write(open("${path}", O_WRONLY), "${pid}", ${String(pid).length})`, `echo ${pid} > ${path}`, () => writeFileSync(path, String(pid)));
+  }
+
+  read(c: Controller, session: string, file: string): string {
+    const home = this.home(c);
+    if (!home) return '';
+    return readOr(() => readFileSync(join(this.dir(home, session), file), 'utf8').trim(), '');
+  }
+
+  /** Every hierarchy once (several controllers may share one, as on v2). */
+  private hierarchies(): Hierarchy[] {
+    return [...new Set([...this.host.homes.values()].map((h) => h.hierarchy))];
+  }
+
+  /** Remove one session's groups in every hierarchy, killing whatever is still inside. */
+  async removeSession(session: string): Promise<void> {
+    for (const h of this.hierarchies()) await removeGroup(join(this.parentDir(h), session), h.version);
+  }
+
+  /** Session names present under our parent in any hierarchy. */
+  sessions(): string[] {
+    const names = new Set<string>();
+    for (const h of this.hierarchies()) {
+      for (const e of readOr(() => readdirSync(this.parentDir(h), { withFileTypes: true }), [])) if (e.isDirectory()) names.add(e.name);
+    }
+    return [...names];
+  }
+
+  /** Remove the empty `stepbox` parents (and a v2 server leaf no process uses any more). */
+  removeParents(): void {
+    for (const h of this.hierarchies()) {
+      const parent = this.parentDir(h);
+      const leaf = join(h.mount, h.own, 'stepbox-server');
+      for (const dir of [parent, leaf]) {
+        if (existsSync(dir) && readdirSync(dir, { withFileTypes: true }).every((e) => !e.isDirectory())) {
+          try {
+            rmdirSync(dir);
+          } catch {
+            // still in use by another instance's session or by this server: leave it
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Depth-first: kill, thaw (a frozen task cannot die), then rmdir with bounded retries. */
+async function removeGroup(dir: string, version: 1 | 2): Promise<void> {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) await removeGroup(join(dir, e.name), version);
+  if (version === 2 && existsSync(join(dir, 'cgroup.kill'))) {
+    try {
+      writeFileSync(join(dir, 'cgroup.kill'), '1');
+    } catch {
+      // an empty or dying group refuses nothing we need: rmdir below tells the truth
+    }
+  }
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const pids = readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), '').split('\n').filter(Boolean).map(Number);
+    for (const pid of pids) pidfdKill(pid);
+    if (pids.length) thaw(dir, version);
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((e as NodeJS.ErrnoException).code !== 'EBUSY') throw e;
+    }
+    await sleep(10);
+  }
+  throw new Error(`cgroup ${dir} stayed busy for 2 s`);
+}
+
+function thaw(dir: string, version: 1 | 2): void {
+  const [file, value] = version === 1 ? ['freezer.state', 'THAWED'] : ['cgroup.freeze', '0'];
+  if (existsSync(join(dir, file))) {
+    try {
+      writeFileSync(join(dir, file), value);
+    } catch {
+      // not a freezer group
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// `stepbox doctor`: can this machine run the lab? One row per requirement, with a fix.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { detectCgroups } from '../cgroup/detect.ts';
+import { STEPPER } from '../helper/client.ts';
+import { NAMESPACES, type Namespace } from '../protocol/kernel.ts';
+import { imageDir, imageExists } from '../rootfs/images.ts';
+
+interface Row {
+  check: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+const UNSHARE_FLAG: Record<Namespace, string[]> = {
+  user: ['--user'],
+  pid: ['--pid', '--fork'],
+  mnt: ['--mount'],
+  net: ['--net'],
+  ipc: ['--ipc'],
+  uts: ['--uts'],
+  cgroup: ['--cgroup'],
+  time: ['--time', '--fork'],
+};
+
+/** Ask the kernel for a namespace with util-linux's unshare(1): independent of our own code. */
+function canCreate(ns: Namespace): Row {
+  const r = spawnSync('unshare', [...UNSHARE_FLAG[ns], 'true'], { encoding: 'utf8', timeout: 5000 });
+  const ok = r.status === 0;
+  return {
+    check: `${ns} namespace`,
+    ok,
+    detail: ok ? 'can be created' : (r.stderr || r.error?.message || 'failed').trim(),
+    fix: ok ? undefined : ns === 'user' ? 'enable user namespaces: sysctl -w user.max_user_namespaces=15000 (and kernel.unprivileged_userns_clone=1 on older Debian)' : `this kernel lacks CONFIG_${ns.toUpperCase()}_NS`,
+  };
+}
+
+export async function doctor(opts: { image?: string; cgroupParent?: string }): Promise<number> {
+  const rows: Row[] = [];
+  const root = process.getuid?.() === 0;
+  rows.push({ check: 'root', ok: root, detail: root ? 'running as root' : `uid ${process.getuid?.()}`, fix: 'run as root: sudo npm start' });
+  const [major = 0, minor = 0] = release().split('.').map(Number);
+  rows.push({ check: 'kernel', ok: major > 5 || (major === 5 && minor >= 6), detail: release(), fix: 'Linux 5.6 or newer is needed (time namespaces, pidfd)' });
+  rows.push({ check: 'node', ok: Number(process.versions.node.split('.')[0]) >= 20, detail: process.version, fix: 'install Node.js 20 or newer' });
+  if (root) for (const ns of NAMESPACES) rows.push(canCreate(ns));
+
+  const cg = detectCgroups();
+  rows.push({ check: 'cgroup mode', ok: true, detail: `${cg.mode}: ${cg.hierarchies.map((h) => `${h.label}@${h.mount}${h.own === '/' ? '' : ` (own ${h.own})`}`).join(', ')}` });
+  for (const [c, home] of cg.homes) {
+    const v2 = home.hierarchy.version === 2;
+    rows.push({ check: `cgroup ${c}`, ok: true, detail: v2 ? `v2${home.v2Name ? ` as ${home.v2Name}` : ''} in ${home.hierarchy.mount}` : `v1 at ${home.hierarchy.mount}` });
+  }
+  for (const [c, why] of cg.missing) {
+    const devicesOnV2 = c === 'devices' && cg.mode === 'v2';
+    rows.push({ check: `cgroup ${c}`, ok: devicesOnV2, detail: devicesOnV2 ? `not a file on v2: ${why}` : why, fix: devicesOnV2 ? undefined : c === 'devices' ? 'mount the v1 devices hierarchy, or use a v2 machine (the lab explains it there)' : `enable it for this cgroup: echo +${c === 'blkio' ? 'io' : c} > <parent>/cgroup.subtree_control, or boot with it delegated` });
+  }
+
+  const overlay = readFileSync('/proc/filesystems', 'utf8').includes('\toverlay\n');
+  rows.push({ check: 'overlayfs', ok: overlay, detail: overlay ? 'available' : 'not in /proc/filesystems', fix: 'modprobe overlay' });
+  const image = opts.image ?? 'busybox';
+  const hasImage = imageExists(image);
+  rows.push({ check: `image ${image}`, ok: hasImage, detail: hasImage ? readFileSync(`${imageDir(image)}/.stepbox-image`, 'utf8').trim() : 'not built', fix: `sh rootfs-images/build.sh ${image}` });
+  let helper = 'not built';
+  if (existsSync(STEPPER)) {
+    try {
+      helper = execFileSync(STEPPER, ['--version'], { encoding: 'utf8' }).trim();
+    } catch (e) {
+      helper = `does not run: ${(e as Error).message}`;
+    }
+  }
+  rows.push({ check: 'helper', ok: helper.startsWith('stepper'), detail: helper, fix: 'make -C lab-server/native (needs a C compiler: apt-get install build-essential)' });
+
+  const width = Math.max(...rows.map((r) => r.check.length));
+  for (const r of rows) {
+    console.log(`${r.ok ? '✓' : '✗'} ${r.check.padEnd(width)}  ${r.detail}`);
+    if (!r.ok && r.fix) console.log(`  ${' '.repeat(width)}  fix: ${r.fix}`);
+  }
+  const bad = rows.filter((r) => !r.ok).length;
+  console.log(bad ? `\n${bad} problem${bad > 1 ? 's' : ''} found` : '\nall good: this machine can run the lab');
+  return bad ? 1 : 0;
+}

@@ -1,0 +1,62 @@
+// `stepbox play <lesson>`: what a student does by clicking through a lesson, headless.
+import { Lab } from '../session/lab.ts';
+import { typeAndCapture } from '../session/terminal.ts';
+import { evaluate } from '../lessons/expect.ts';
+import { loadLesson } from '../lessons/load.ts';
+import type { StepResult } from '../protocol/results.ts';
+
+interface PlayOptions {
+  json?: boolean;
+  exec?: string;
+  image?: string;
+  cgroupParent?: string;
+}
+
+const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
+
+function line(r: StepResult): string {
+  const mark = r.ok && r.checks.every((c) => c.ok) ? '✓' : '✗';
+  const key = r.calls.find((c) => c.ret < 0 && c.errno !== 'EEXIST') ?? r.calls.at(-1);
+  const call = key ? `${key.call} = ${key.ret}${key.errno ? ` ${key.errno} (${key.msg})` : ''}  ${ms(key.ns)}` : '';
+  const out = [`${mark} ${(r.stepId ?? r.kind).padEnd(22)} ${call}`];
+  if (r.refusal) out.push(`    refused: ${r.refusal.en}`);
+  for (const n of r.notes) out.push(`    note: ${n.en}`);
+  for (const c of r.checks) if (!c.ok) out.push(`    check failed: ${c.en}`);
+  return out.join('\n');
+}
+
+export async function play(id: string, opts: PlayOptions): Promise<number> {
+  const lesson = loadLesson(id);
+  const lab = await Lab.start({ image: opts.image === 'busybox' ? lesson.image : opts.image, cgroupParent: opts.cgroupParent });
+  const stop = () => void lab.shutdown().then(() => process.exit(130));
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  let failed = false;
+  try {
+    const session = await lab.open({ cols: 200, rows: 50 });
+    for (const step of lesson.steps) {
+      const r = await session.run({ kind: step.kind, params: step.params }, step.id);
+      r.checks = evaluate(step.expect, r.snapshot);
+      if (opts.json) {
+        const { snapshot, ...rest } = r;
+        console.log(JSON.stringify({ ...rest, hostPid: snapshot.hostPid, nspid: snapshot.nspid, snapshot }));
+      } else console.log(line(r));
+      if (!r.ok || r.checks.some((c) => !c.ok)) {
+        failed = true;
+        break;
+      }
+    }
+    if (opts.exec && !failed) {
+      if (session.state.phase !== 'running') {
+        console.error('--exec needs a lesson that ends with exec');
+        failed = true;
+      } else {
+        const out = await typeAndCapture(session, opts.exec);
+        if (opts.json) console.log(JSON.stringify({ exec: opts.exec, output: out }));
+        else console.log(out);
+      }
+    }
+  } finally {
+    await lab.shutdown();
+  }
+  return failed ? 1 : 0;
+}

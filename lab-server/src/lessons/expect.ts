@@ -1,0 +1,41 @@
+// A lesson's expectations, checked against what the kernel reports after a step.
+import type { Check, Snapshot } from '../protocol/results.ts';
+import type { Expect } from './format.ts';
+
+export function evaluate(expect: Expect, s: Snapshot): Check[] {
+  const out: Check[] = [];
+  const add = (ok: boolean, en: string, zh: string) => out.push({ ok, en, zh });
+  for (const ns of expect.newNamespaces ?? []) {
+    const row = s.namespaces.find((r) => r.type === ns);
+    add(!!row?.isNew, `new ${ns} namespace: ${row?.container ?? 'none'} (host ${row?.host})`, `新的 ${ns} 命名空间：${row?.container ?? '无'}（宿主机 ${row?.host}）`);
+  }
+  if (expect.pidInside !== undefined) {
+    const inside = s.nspid.at(-1);
+    add(inside === expect.pidInside, `pid inside the container is ${inside} (NSpid ${s.nspid.join(' ')})`, `容器内的 pid 是 ${inside}（NSpid ${s.nspid.join(' ')}）`);
+  }
+  if (expect.inCgroup) {
+    const c = expect.inCgroup;
+    const row = s.cgroups.find((r) => r.ours && (r.hierarchy.split(',').includes(c) || r.hierarchy === 'unified'));
+    add(!!row, `in the session's ${c} cgroup: ${row?.path ?? 'no'}`, `已在会话的 ${c} 控制组中：${row?.path ?? '否'}`);
+  }
+  if (expect.limit) {
+    const { controller, file, value } = expect.limit;
+    const row = s.limits.find((l) => l.controller === controller && l.file === file);
+    add(row?.value === value, `${file} reads ${row?.value ?? '(missing)'}`, `${file} 的值为 ${row?.value ?? '（缺失）'}`);
+  }
+  if (expect.mounted) {
+    const m = s.mounts.find((x) => x.target === expect.mounted);
+    add(!!m, `${expect.mounted} is a mount point (${m?.fstype ?? 'not mounted'})`, `${expect.mounted} 是挂载点（${m?.fstype ?? '未挂载'}）`);
+  }
+  if (expect.pivoted !== undefined) {
+    const rootMount = s.mounts.find((m) => m.target === '/');
+    const ok = rootMount?.fstype === 'overlay';
+    add(ok === expect.pivoted, `the container's / is ${rootMount?.fstype ?? 'unknown'}`, `容器的 / 是 ${rootMount?.fstype ?? '未知'}`);
+  }
+  if (expect.exe) add(s.exe === expect.exe, `running ${s.exe}`, `正在运行 ${s.exe}`);
+  if (expect.uidMap !== undefined) {
+    const got = s.uidMap.replace(/\s+/g, ' ').trim();
+    add(got === expect.uidMap, `uid_map: ${got || '(empty)'}`, `uid_map：${got || '（空）'}`);
+  }
+  return out;
+}

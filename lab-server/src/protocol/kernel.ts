@@ -1,0 +1,55 @@
+// Names of kernel things, shared by the server and the page. No Node or DOM types here.
+
+/** The eight namespace types, named as in /proc/<pid>/ns/. */
+export const NAMESPACES = ['user', 'pid', 'mnt', 'net', 'ipc', 'uts', 'cgroup', 'time'] as const;
+export type Namespace = (typeof NAMESPACES)[number];
+
+/** clone(2) flags for each namespace, as <linux/sched.h> defines them. */
+export const CLONE_FLAGS = {
+  CLONE_NEWNS: 0x00020000,
+  CLONE_NEWCGROUP: 0x02000000,
+  CLONE_NEWUTS: 0x04000000,
+  CLONE_NEWIPC: 0x08000000,
+  CLONE_NEWUSER: 0x10000000,
+  CLONE_NEWPID: 0x20000000,
+  CLONE_NEWNET: 0x40000000,
+  CLONE_NEWTIME: 0x00000080,
+} as const;
+export type CloneFlag = keyof typeof CLONE_FLAGS;
+export const CLONE_FLAG_NAMES = Object.keys(CLONE_FLAGS) as CloneFlag[];
+
+/** Which namespace each flag creates. */
+export const FLAG_NAMESPACE: Record<CloneFlag, Namespace> = {
+  CLONE_NEWNS: 'mnt',
+  CLONE_NEWCGROUP: 'cgroup',
+  CLONE_NEWUTS: 'uts',
+  CLONE_NEWIPC: 'ipc',
+  CLONE_NEWUSER: 'user',
+  CLONE_NEWPID: 'pid',
+  CLONE_NEWNET: 'net',
+  CLONE_NEWTIME: 'time',
+};
+
+/** The six flags of the chapter's first code block. */
+export const CHAPTER_FLAGS: CloneFlag[] = [
+  'CLONE_NEWPID',
+  'CLONE_NEWNS',
+  'CLONE_NEWUSER',
+  'CLONE_NEWNET',
+  'CLONE_NEWIPC',
+  'CLONE_NEWUTS',
+];
+
+export function flagsToInt(flags: readonly CloneFlag[]): number {
+  return flags.reduce((acc, f) => acc | CLONE_FLAGS[f], 0);
+}
+
+/**
+ * Cgroup controllers the lab drives, by their v1 names (the chapter's). The second
+ * column is the v2 name where it differs: blkio became io, freezer became the core
+ * file cgroup.freeze, and devices became an eBPF program with no file at all.
+ */
+export const CONTROLLERS = ['cpu', 'cpuset', 'blkio', 'memory', 'devices', 'freezer', 'pids'] as const;
+export type Controller = (typeof CONTROLLERS)[number];
+
+export type CgroupMode = 'v1' | 'hybrid' | 'v2';

@@ -1,0 +1,99 @@
+// What a step returns and what the kernel looks like afterwards. Shared by server and page.
+import type { CgroupMode, Controller, Namespace } from './kernel.ts';
+import type { StepKind } from './steps.ts';
+
+/** Text in both of the lab's languages. */
+export interface Said {
+  en: string;
+  zh: string;
+}
+
+/** One syscall (or file write) exactly as it ran, with the kernel's answer. */
+export interface Call {
+  /** As C, e.g. `sethostname("box1", 4)`, or as shell for file writes. */
+  call: string;
+  ret: number;
+  /** errno name such as "EPERM"; empty on success. */
+  errno: string;
+  /** strerror text; empty on success. */
+  msg: string;
+  /** Duration in nanoseconds, measured around the call itself. */
+  ns: number;
+  /** The same action as a shell line, where there is one (cgroup writes). */
+  shell?: string;
+}
+
+/** Why a step was not run: a sentence for the student, with a machine-readable code. */
+export interface Refusal extends Said {
+  code: string;
+}
+
+export interface NamespaceRow {
+  type: Namespace;
+  host: string;
+  container: string | null;
+  isNew: boolean;
+}
+
+export interface CgroupRow {
+  /** "cpu", "memory", ... or "unified" for the v2 hierarchy. */
+  hierarchy: string;
+  /** Path inside the hierarchy, from /proc/<pid>/cgroup. */
+  path: string;
+  /** True when the path is one of this session's groups. */
+  ours: boolean;
+}
+
+export interface LimitRow {
+  controller: Controller;
+  file: string;
+  value: string;
+}
+
+/** The kernel's own view of the container after a step, read from /proc and /sys. */
+export interface Snapshot {
+  /** Pid of the container's first process in the host's pid namespace, or null before clone. */
+  hostPid: number | null;
+  /** NSpid from /proc/<pid>/status: the same process's pid in each nested pid namespace. */
+  nspid: number[];
+  alive: boolean;
+  namespaces: NamespaceRow[];
+  cgroups: CgroupRow[];
+  limits: LimitRow[];
+  uidMap: string;
+  gidMap: string;
+  /** readlink /proc/<pid>/root as the host sees it. */
+  root: string | null;
+  /** Mount points as the container sees them (from /proc/<pid>/mountinfo). */
+  mounts: { target: string; fstype: string; source: string }[];
+  /** The executable, from /proc/<pid>/exe (after exec: the shell). */
+  exe: string | null;
+}
+
+export interface Check extends Said {
+  ok: boolean;
+}
+
+export type Phase = 'empty' | 'paused' | 'running' | 'exited';
+
+export interface StepResult {
+  kind: StepKind;
+  /** The lesson's step id, when the step came from a lesson. */
+  stepId?: string;
+  ok: boolean;
+  calls: Call[];
+  refusal?: Refusal;
+  /** Things the student should know even though the step ran (e.g. exec before pivot_root). */
+  notes: Said[];
+  /** The lesson's expectations, checked against the snapshot. */
+  checks: Check[];
+  snapshot: Snapshot;
+  phase: Phase;
+  ms: number;
+}
+
+export interface HostInfo {
+  cgroupMode: CgroupMode;
+  controllers: { name: Controller; file: string | null; v2: boolean }[];
+  kernel: string;
+}

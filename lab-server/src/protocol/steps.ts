@@ -1,0 +1,66 @@
+// Every step kind with the schema of its parameters. The server validates with these;
+// the page renders its inputs from them. No Node or DOM types here.
+import { z } from 'zod';
+import { CLONE_FLAG_NAMES, CONTROLLERS, type CloneFlag } from './kernel.ts';
+
+const cloneFlag = z.enum(CLONE_FLAG_NAMES as [CloneFlag, ...CloneFlag[]]);
+const controller = z.enum(CONTROLLERS);
+const count = z.number().int().min(0).max(2 ** 31 - 1);
+const maxOrCount = z.union([z.literal('max'), count]);
+/** A CPU or memory-node list in the kernel's own syntax, e.g. "0", "0-1", "0,2". */
+const cpuList = z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'a list like 0 or 0-1 or 0,2');
+/** A block device as MAJOR:MINOR. */
+const devNumber = z.string().regex(/^\d{1,4}:\d{1,7}$/, 'a device number like 8:0');
+/** A device-cgroup rule: type, major:minor, access, e.g. "c 1:3 rwm" or "a". */
+const deviceRule = z.string().regex(/^(a|[abc] (\d+|\*):(\d+|\*) [rwm]{1,3})$/, 'a rule like "c 1:3 rwm" or "a"');
+
+/** One limit, in the student's terms; cgroup/knobs.ts turns it into v1 or v2 files. */
+export const Limit = z.discriminatedUnion('controller', [
+  z.object({ controller: z.literal('cpu'), quotaUs: z.union([z.literal('max'), z.number().int().min(1000).max(10_000_000)]), periodUs: z.number().int().min(1000).max(1_000_000) }),
+  z.object({ controller: z.literal('cpuset'), cpus: cpuList, mems: cpuList }),
+  z.object({ controller: z.literal('memory'), maxBytes: maxOrCount }),
+  z.object({ controller: z.literal('pids'), max: maxOrCount }),
+  z.object({ controller: z.literal('freezer'), state: z.enum(['FROZEN', 'THAWED']) }),
+  z.object({ controller: z.literal('blkio'), device: devNumber.optional(), readBps: count.optional(), writeBps: count.optional(), weight: z.number().int().min(10).max(1000).optional() }),
+  z.object({ controller: z.literal('devices'), deny: z.array(deviceRule).max(16).default([]), allow: z.array(deviceRule).max(16).default([]) }),
+]);
+export type Limit = z.infer<typeof Limit>;
+
+const idmapLine = z.object({
+  inside: count,
+  outside: count,
+  count: z.number().int().min(1).max(2 ** 32 - 1),
+});
+export type IdmapLine = z.infer<typeof idmapLine>;
+
+/** Parameters of each step kind. Defaults are the chapter's. */
+export const StepParams = {
+  clone: z.object({ flags: z.array(cloneFlag).max(8) }),
+  idmap: z.object({
+    uid: z.array(idmapLine).min(1).max(5),
+    gid: z.array(idmapLine).min(1).max(5),
+    setgroups: z.enum(['deny', 'allow']).default('deny'),
+  }),
+  'cgroup-create': z.object({ controllers: z.array(controller).min(1), limits: z.array(Limit).default([]) }),
+  'cgroup-limit': z.object({ limit: Limit }),
+  'cgroup-join': z.object({ controller }),
+  hostname: z.object({ name: z.string().regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62})$/, 'letters, digits and -, up to 63') }),
+  propagation: z.object({ mode: z.enum(['private', 'slave', 'shared']).default('private') }),
+  'bind-root': z.object({}),
+  'pivot-root': z.object({ putOld: z.string().regex(/^\.?[a-z][a-z0-9_-]{0,30}$/).default('.oldroot') }),
+  mount: z.object({ fs: z.enum(['proc', 'sys', 'dev', 'tmp']) }),
+  'detach-old-root': z.object({ putOld: z.string().regex(/^\.?[a-z][a-z0-9_-]{0,30}$/).default('.oldroot') }),
+  unshare: z.object({ flags: z.array(cloneFlag).min(1).max(8) }),
+  exec: z.object({ argv: z.array(z.string().min(1).max(4096)).min(1).max(64).default(['/bin/sh']) }),
+} as const;
+
+export type StepKind = keyof typeof StepParams;
+export const STEP_KINDS = Object.keys(StepParams) as StepKind[];
+export type ParamsOf<K extends StepKind> = z.infer<(typeof StepParams)[K]>;
+
+/** A step as a lesson or a student asks for it: a kind and its raw parameters. */
+export const StepRequest = z.object({
+  kind: z.enum(STEP_KINDS as [StepKind, ...StepKind[]]),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+export type StepRequest = z.infer<typeof StepRequest>;

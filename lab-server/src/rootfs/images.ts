@@ -1,0 +1,54 @@
+// Root filesystem images: read-only lower layers that every session overlays.
+//
+// With a user namespace that maps container uid 0 to host uid 100000, files owned by host
+// root would show up as nobody (65534) inside and root could not write to /. The lab
+// keeps a second copy of the image whose owners are shifted by the map's base (what
+// `lchown` of every file to uid+base does), made once and cached; an idmapped mount would
+// do the same without a copy, but a 2 MB copy is simpler to read and to clean.
+import { cpSync, existsSync, lstatSync, lchownSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const IMAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../rootfs-images');
+const BUILD_DIR = join(IMAGES_DIR, 'build');
+
+export function imageDir(name: string): string {
+  return join(BUILD_DIR, name);
+}
+
+export function imageExists(name: string): boolean {
+  return existsSync(join(imageDir(name), '.stepbox-image'));
+}
+
+/** The image with every owner shifted up by `base`, building it on first use. */
+export function shiftedImage(name: string, base: number): string {
+  const dir = `${imageDir(name)}@${base}`;
+  if (existsSync(join(dir, '.stepbox-image'))) return dir;
+  const tmp = `${dir}.tmp.${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  cpSync(imageDir(name), tmp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  shiftOwners(tmp, base);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return dir;
+}
+
+function shiftOwners(path: string, base: number): void {
+  const st = lstatSync(path);
+  // lchown clears setuid bits; nothing in these images relies on them.
+  lchownSync(path, st.uid + base, st.gid + base);
+  if (st.isDirectory()) for (const e of readdirSync(path)) shiftOwners(join(path, e), base);
+}
+
+/** The whole disk behind a path as MAJOR:MINOR: block throttles apply to disks, not partitions. */
+export function diskOf(path: string): string {
+  const dev = statSync(path).dev;
+  const major = Math.floor(dev / 256) & 0xfff;
+  const minor = (dev & 0xff) | ((Math.floor(dev / 1048576) & 0xfff00) >>> 0);
+  const partition = join('/sys/dev/block', `${major}:${minor}`, 'partition');
+  if (existsSync(partition)) {
+    const parentDev = join('/sys/dev/block', `${major}:${minor}`, '..', 'dev');
+    if (existsSync(parentDev)) return readFileSync(parentDev, 'utf8').trim();
+  }
+  return `${major}:${minor}`;
+}

@@ -1,0 +1,43 @@
+// After every step, read the kernel's own truth about the container from /proc and
+// /sys/fs/cgroup: never the engine's memory of what it did.
+import type { CgroupTree } from '../cgroup/tree.ts';
+import { readbackFiles } from '../cgroup/knobs.ts';
+import { CONTROLLERS, NAMESPACES, type Namespace } from '../protocol/kernel.ts';
+import type { LimitRow, Snapshot } from '../protocol/results.ts';
+import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readProcFile } from '../sys/proc.ts';
+import type { State } from './state.ts';
+
+/** The host's namespaces are the server's own: it never leaves them. */
+const hostNs = new Map<Namespace, string>(NAMESPACES.map((t) => [t, nsLink('self', t) ?? '']));
+
+const MAX_MOUNTS = 60;
+
+export function observe(state: State, cgroups: CgroupTree, session: string): Snapshot {
+  const pid = state.pid;
+  const alive = pid !== null && isAlive(pid);
+  const at = alive ? pid : null;
+  const namespaces = NAMESPACES.map((type) => {
+    const host = hostNs.get(type) ?? '';
+    const container = at === null ? null : nsLink(at, type);
+    return { type, host, container, isNew: container !== null && container !== host };
+  });
+  const limits: LimitRow[] = [];
+  for (const c of CONTROLLERS) {
+    const home = cgroups.home(c);
+    if (!home || !state.cgroups[c]) continue;
+    for (const file of readbackFiles(c, home.hierarchy.version)) limits.push({ controller: c, file, value: cgroups.read(c, session, file) });
+  }
+  return {
+    hostPid: pid,
+    nspid: at === null ? [] : nspid(at),
+    alive,
+    namespaces,
+    cgroups: at === null ? [] : cgroupLines(at).map((l) => ({ hierarchy: l.controllers || 'unified', path: l.path, ours: l.path.endsWith(`/${session}`) })),
+    limits,
+    uidMap: at === null ? '' : readProcFile(at, 'uid_map').trim(),
+    gidMap: at === null ? '' : readProcFile(at, 'gid_map').trim(),
+    root: at === null ? null : procLink(at, 'root'),
+    mounts: at === null ? [] : mountinfo(at).slice(0, MAX_MOUNTS).map((m) => ({ target: m.target, fstype: m.fstype, source: m.source })),
+    exe: at === null ? null : procLink(at, 'exe'),
+  };
+}

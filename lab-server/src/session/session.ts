@@ -1,0 +1,178 @@
+// One container under construction: the helper, its state, its cgroups and its rootfs.
+// Steps run one at a time, in the order they arrive.
+import { EventEmitter } from 'node:events';
+import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { CgroupTree } from '../cgroup/tree.ts';
+import { Helper, HelperGone, type TermSize } from '../helper/client.ts';
+import type { Call, Refusal, StepResult } from '../protocol/results.ts';
+import { StepParams, type StepRequest } from '../protocol/steps.ts';
+import { imageDir, shiftedImage } from '../rootfs/images.ts';
+import { STEPS } from '../steps/index.ts';
+import { succeeded, type StepCtx, type StepOutcome } from '../steps/step.ts';
+import { MNT_DETACH, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
+import { isAlive } from '../sys/proc.ts';
+import { record } from '../sys/record.ts';
+import { observe } from './observe.ts';
+import { sessionDir } from './paths.ts';
+import { emptyState, refusal, type State } from './state.ts';
+
+export interface SessionOptions {
+  name: string;
+  image: string;
+  cgroups: CgroupTree;
+  size: TermSize;
+  idmapBase?: number;
+}
+
+export interface SessionEvents {
+  /** Bytes from the pty: the helper's trace, then the container's shell. */
+  output: [Buffer];
+  /** The container process or the helper ended. */
+  exit: [string];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Session extends EventEmitter<SessionEvents> {
+  readonly state: State = emptyState();
+  readonly dir: string;
+  readonly rootfs: string;
+  private queue: Promise<unknown> = Promise.resolve();
+  private reaped = false;
+
+  private constructor(
+    private readonly opts: SessionOptions,
+    readonly helper: Helper,
+  ) {
+    super();
+    this.dir = sessionDir(opts.name);
+    this.rootfs = join(this.dir, 'rootfs');
+    helper.term.onData((d) => this.emit('output', Buffer.isBuffer(d) ? d : Buffer.from(d)));
+    helper.on('exit', (e) => {
+      if (e.pid !== this.state.pid) return;
+      this.state.phase = 'exited';
+      this.state.exitInfo = e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+      this.emit('exit', this.state.exitInfo);
+    });
+    helper.on('gone', () => {
+      if (this.state.phase === 'exited') return;
+      this.state.phase = 'exited';
+      this.state.exitInfo = 'the helper exited';
+      this.emit('exit', this.state.exitInfo);
+    });
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  static async open(opts: SessionOptions): Promise<Session> {
+    const dir = sessionDir(opts.name);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      return new Session(opts, await Helper.start(dir, opts.size));
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Run one step; steps never overlap, even when a page sends two clicks at once. */
+  run(req: StepRequest, stepId?: string): Promise<StepResult> {
+    const next = this.queue.then(() => this.runNow(req, stepId));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runNow(req: StepRequest, stepId?: string): Promise<StepResult> {
+    const t0 = performance.now();
+    const finish = (outcome: StepOutcome, refused?: Refusal): StepResult => ({
+      kind: req.kind,
+      stepId,
+      ok: !refused && succeeded(outcome),
+      calls: outcome.calls,
+      refusal: refused,
+      notes: outcome.notes ?? [],
+      checks: [],
+      snapshot: this.snapshot(),
+      phase: this.state.phase,
+      ms: performance.now() - t0,
+    });
+    if (this.reaped) return finish({ calls: [] }, refusal('reaped', 'This session has ended.', '这个会话已经结束。'));
+    const parsed = StepParams[req.kind].safeParse(req.params);
+    if (!parsed.success) {
+      const why = z.prettifyError(parsed.error).replace(/\n/g, ' ');
+      return finish({ calls: [] }, refusal('bad-params', `These parameters are not valid for ${req.kind}: ${why}`, `${req.kind} 的参数无效：${why}`));
+    }
+    const step = STEPS[req.kind] as (typeof STEPS)[typeof req.kind];
+    const ctx = this.ctx();
+    // The union of step modules cannot be narrowed by TypeScript here; each was validated above.
+    const refused = (step.refuse as (p: unknown, c: StepCtx) => Refusal | null)(parsed.data, ctx);
+    if (refused) return finish({ calls: [] }, refused);
+    try {
+      return finish(await (step.run as (p: unknown, c: StepCtx) => Promise<StepOutcome>)(parsed.data, ctx));
+    } catch (e) {
+      if (e instanceof HelperGone) return finish({ calls: [], error: 'the helper has exited' }, refusal('helper-gone', 'The helper process has exited (was it killed?): restart the lab.', '辅助进程已经退出（被杀掉了吗？）：请重新开始。'));
+      return finish({ calls: [], error: String((e as Error).message ?? e) });
+    }
+  }
+
+  private ctx(): StepCtx {
+    return {
+      state: this.state,
+      helper: this.helper,
+      cgroups: this.opts.cgroups,
+      session: this.opts.name,
+      rootfs: this.rootfs,
+      idmapBase: this.opts.idmapBase ?? 100000,
+      mountRoot: (shift) => this.mountRoot(shift),
+    };
+  }
+
+  /** The session's copy-on-write root: the image as the lower layer, a fresh upper on tmpfs. */
+  private mountRoot(shift: number | null): Call[] {
+    const lower = shift === null ? imageDir(this.opts.image) : shiftedImage(this.opts.image, shift);
+    const upper = join(this.dir, 'upper');
+    const work = join(this.dir, 'work');
+    for (const d of [upper, work, this.rootfs]) mkdirSync(d, { recursive: true, mode: 0o755 });
+    // Container root owns the top of its tree, so it can write in / and /root.
+    if (shift !== null) chownSync(upper, shift, shift);
+    const data = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
+    const call = record(`mount("overlay", "${this.rootfs}", "overlay", 0, "${data}")`, `mount -t overlay overlay -o ${data} ${this.rootfs}`, () => mount('overlay', this.rootfs, 'overlay', 0, data));
+    if (call.ret >= 0) this.state.rootMounted = true;
+    return [call];
+  }
+
+  snapshot() {
+    return observe(this.state, this.opts.cgroups, this.opts.name);
+  }
+
+  write(data: string | Buffer): void {
+    if (!this.reaped) this.helper.term.write(typeof data === 'string' ? data : data.toString('binary'));
+  }
+
+  resize(size: TermSize): void {
+    if (!this.reaped) this.helper.term.resize(size.cols, size.rows);
+  }
+
+  /** Undo everything this session made. Safe to call twice. */
+  async reap(): Promise<void> {
+    if (this.reaped) return;
+    this.reaped = true;
+    const pid = this.state.pid;
+    if (pid !== null) pidfdKill(pid);
+    this.helper.kill();
+    await this.opts.cgroups.removeSession(this.opts.name);
+    for (let i = 0; pid !== null && isAlive(pid) && i < 200; i++) await sleep(5);
+    if (this.state.rootMounted) {
+      try {
+        umount2(this.rootfs, MNT_DETACH);
+      } catch {
+        // not mounted (already reaped, or the mount failed)
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

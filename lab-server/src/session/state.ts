@@ -1,0 +1,86 @@
+// What has been built so far in one container, as the engine did it. The kernel's own
+// view is read separately (observe.ts); this record is what the "may this step run now?"
+// predicates and the page's buttons decide on.
+import type { CloneFlag, Controller } from '../protocol/kernel.ts';
+import type { Phase, Refusal } from '../protocol/results.ts';
+
+export interface State {
+  /**
+   * empty: only the helper runs; paused: the child exists and waits at its breakpoint;
+   * running: the child has called execve; exited: the child is gone.
+   */
+  phase: Phase;
+  pid: number | null;
+  flags: CloneFlag[];
+  /** Flags added later by unshare(2) in the child. */
+  unshared: CloneFlag[];
+  idmapped: boolean;
+  /** The uid the image's owners were shifted to, when the child has a user namespace. */
+  shiftBase: number | null;
+  cgroups: Partial<Record<Controller, { joined: boolean }>>;
+  hostname: string | null;
+  propagation: 'private' | 'slave' | 'shared' | null;
+  rootMounted: boolean;
+  rootBound: boolean;
+  pivoted: boolean;
+  putOld: string | null;
+  oldRootDetached: boolean;
+  mounts: ('proc' | 'sys' | 'dev' | 'tmp')[];
+  exitInfo: string | null;
+}
+
+export function emptyState(): State {
+  return {
+    phase: 'empty',
+    pid: null,
+    flags: [],
+    unshared: [],
+    idmapped: false,
+    shiftBase: null,
+    cgroups: {},
+    hostname: null,
+    propagation: null,
+    rootMounted: false,
+    rootBound: false,
+    pivoted: false,
+    putOld: null,
+    oldRootDetached: false,
+    mounts: [],
+    exitInfo: null,
+  };
+}
+
+export function has(state: State, flag: CloneFlag): boolean {
+  return state.flags.includes(flag) || state.unshared.includes(flag);
+}
+
+export function refusal(code: string, en: string, zh: string): Refusal {
+  return { code, en, zh };
+}
+
+/** Shared preconditions, worded once. */
+export const need = {
+  child(state: State): Refusal | null {
+    if (state.phase === 'empty') return refusal('no-child', 'There is no container process yet: run clone() first.', '还没有容器进程：请先执行 clone()。');
+    if (state.phase === 'running') return refusal('already-exec', 'The child has already called execve(): the shell has replaced the code that would do this step. Restart to build again.', '子进程已经调用了 execve()：执行这一步的代码已被 shell 取代。请重新开始。');
+    if (state.phase === 'exited') return refusal('child-exited', `The container process has exited (${state.exitInfo ?? 'gone'}). Restart to build a new one.`, `容器进程已经退出（${state.exitInfo ?? '已结束'}）。请重新开始。`);
+    return null;
+  },
+  process(state: State): Refusal | null {
+    if (state.phase === 'empty') return refusal('no-child', 'There is no container process yet: run clone() first.', '还没有容器进程：请先执行 clone()。');
+    if (state.phase === 'exited') return refusal('child-exited', 'The container process has exited: there is no pid to write.', '容器进程已经退出：没有可写入的 pid。');
+    return null;
+  },
+  mountNs(state: State, what: { en: string; zh: string }): Refusal | null {
+    if (has(state, 'CLONE_NEWNS')) return null;
+    return refusal('no-mount-ns', `${what.en} here would change the host's mounts: create a mount namespace first (CLONE_NEWNS).`, `在这里${what.zh}会改变宿主机的挂载：请先创建挂载命名空间（CLONE_NEWNS）。`);
+  },
+  privateMounts(state: State): Refusal | null {
+    if (state.propagation === 'private' || state.propagation === 'slave') return null;
+    return refusal('shared-propagation', 'Mounts made now could propagate back to the host (a copied mount namespace keeps shared peers): make mount propagation private or slave first.', '现在做的挂载可能传播回宿主机（复制出的挂载命名空间仍与宿主机共享）：请先把挂载传播设为 private 或 slave。');
+  },
+  pivoted(state: State): Refusal | null {
+    if (state.pivoted) return null;
+    return refusal('not-pivoted', "This mount belongs inside the container's new root: run pivot_root first.", '这个挂载属于容器的新根目录：请先执行 pivot_root。');
+  },
+};

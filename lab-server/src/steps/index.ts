@@ -1,0 +1,30 @@
+// The registry of step kinds: one module each.
+import type { StepKind } from '../protocol/steps.ts';
+import { bindRoot } from './bind-root.ts';
+import { cgroupCreate, cgroupJoin, cgroupLimit } from './cgroup.ts';
+import { clone } from './clone.ts';
+import { detachOldRoot } from './detach-old-root.ts';
+import { exec } from './exec.ts';
+import { hostname } from './hostname.ts';
+import { idmap } from './idmap.ts';
+import { mount } from './mount.ts';
+import { pivotRoot } from './pivot-root.ts';
+import { propagation } from './propagation.ts';
+import type { StepModule } from './step.ts';
+import { unshare } from './unshare.ts';
+
+export const STEPS: { [K in StepKind]: StepModule<K> } = {
+  clone,
+  idmap,
+  'cgroup-create': cgroupCreate,
+  'cgroup-limit': cgroupLimit,
+  'cgroup-join': cgroupJoin,
+  hostname,
+  propagation,
+  'bind-root': bindRoot,
+  'pivot-root': pivotRoot,
+  mount,
+  'detach-old-root': detachOldRoot,
+  unshare,
+  exec,
+};

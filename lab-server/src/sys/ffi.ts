@@ -1,0 +1,98 @@
+// The one place where the server calls the kernel directly (through koffi): the host-side
+// syscalls Node lacks. Everything that must run single-threaded lives in the C helper
+// instead; everything else is a plain file read or write.
+import koffi from 'koffi';
+import { constants } from 'node:os';
+
+const libc = koffi.load('libc.so.6');
+
+const c = {
+  mount: libc.func('int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+  umount2: libc.func('int umount2(const char *target, int flags)'),
+  statfs: libc.func('int statfs(const char *path, _Out_ uint8_t *buf)'),
+  getsockopt: libc.func('int getsockopt(int fd, int level, int name, _Out_ uint8_t *val, _Inout_ uint32_t *len)'),
+  syscall: libc.func('long syscall(long nr, ...)'),
+  close: libc.func('int close(int fd)'),
+};
+
+const SYS_pidfd_send_signal = 424;
+const SYS_pidfd_open = 434;
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_BIND = 0x1000;
+export const MNT_DETACH = 0x2;
+
+export const CGROUP2_MAGIC = 0x63677270;
+export const CGROUP1_MAGIC = 0x27e0eb;
+export const OVERLAY_MAGIC = 0x794c7630;
+
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+
+/** A failed syscall, with the errno name a student can look up in the man page. */
+export class SysError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: string,
+    readonly code: number,
+  ) {
+    super(`${call}: ${errno}`);
+  }
+}
+
+function check(ret: number | bigint, call: string): number {
+  if (Number(ret) < 0) {
+    const code = koffi.errno();
+    throw new SysError(call, errnoNames.get(code) ?? `errno ${code}`, code);
+  }
+  return Number(ret);
+}
+
+export function mount(src: string, target: string, fstype: string | null, flags: number, data: string | null): void {
+  check(c.mount(src, target, fstype, flags, data), `mount("${src}", "${target}", ${fstype ? `"${fstype}"` : 'NULL'})`);
+}
+
+export function umount2(target: string, flags: number): void {
+  check(c.umount2(target, flags), `umount2("${target}", ${flags})`);
+}
+
+/** The f_type of the filesystem holding path (the first field of struct statfs). */
+export function fsType(path: string): number {
+  const buf = Buffer.alloc(120);
+  check(c.statfs(path, buf), `statfs("${path}")`);
+  return Number(buf.readBigInt64LE(0));
+}
+
+/** The pid at the other end of a Unix socket (SO_PEERCRED), the kernel's word for who connected. */
+export function peerPid(fd: number): number {
+  const SOL_SOCKET = 1;
+  const SO_PEERCRED = 17;
+  const buf = Buffer.alloc(12);
+  const len = [12];
+  check(c.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, buf, len), 'getsockopt(SO_PEERCRED)');
+  return buf.readInt32LE(0);
+}
+
+/**
+ * Signal a process through a pidfd, so that a pid recycled after the process died is never hit.
+ * Returns false when the process is already gone.
+ */
+export function pidfdKill(pid: number, signal = 9): boolean {
+  let fd: number;
+  try {
+    fd = check(c.syscall(SYS_pidfd_open, 'int', pid, 'unsigned int', 0), `pidfd_open(${pid})`);
+  } catch (e) {
+    if (e instanceof SysError && e.errno === 'ESRCH') return false;
+    throw e;
+  }
+  try {
+    check(c.syscall(SYS_pidfd_send_signal, 'int', fd, 'int', signal, 'void *', null, 'unsigned int', 0), `pidfd_send_signal(${pid})`);
+    return true;
+  } catch (e) {
+    if (e instanceof SysError && e.errno === 'ESRCH') return false;
+    throw e;
+  } finally {
+    c.close(fd);
+  }
+}

@@ -1,0 +1,114 @@
+// Plain reads of /proc: the kernel's own account of a process. Every read tolerates the
+// process vanishing underneath it, because containers die whenever the student says so.
+import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import type { Namespace } from '../protocol/kernel.ts';
+
+export type PidRef = number | 'self';
+
+export function readOr<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
+/** "uts:[4026531838]" for the namespace a process is in, or null if it is gone. */
+export function nsLink(pid: PidRef, ns: Namespace): string | null {
+  return readOr(() => readlinkSync(`/proc/${pid}/ns/${ns}`), null);
+}
+
+export function isAlive(pid: number): boolean {
+  const stat = readOr(() => readFileSync(`/proc/${pid}/stat`, 'utf8'), '');
+  // A zombie has no namespaces left to show: treat it as gone.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return stat !== '' && state !== 'Z' && state !== 'X';
+}
+
+export function statusField(pid: PidRef, field: string): string | null {
+  const text = readOr(() => readFileSync(`/proc/${pid}/status`, 'utf8'), '');
+  const line = text.split('\n').find((l) => l.startsWith(`${field}:`));
+  return line ? line.slice(field.length + 1).trim() : null;
+}
+
+export function nspid(pid: PidRef): number[] {
+  return (statusField(pid, 'NSpid') ?? '').split(/\s+/).filter(Boolean).map(Number);
+}
+
+export interface CgroupLine {
+  id: number;
+  /** "cpu", "cpu,cpuacct", "name=systemd", or "" for the v2 hierarchy. */
+  controllers: string;
+  path: string;
+}
+
+export function cgroupLines(pid: PidRef): CgroupLine[] {
+  const text = readOr(() => readFileSync(`/proc/${pid}/cgroup`, 'utf8'), '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [id, controllers, ...rest] = l.split(':');
+      return { id: Number(id), controllers: controllers ?? '', path: rest.join(':') };
+    });
+}
+
+export interface MountEntry {
+  id: number;
+  parent: number;
+  root: string;
+  target: string;
+  options: string;
+  /** Optional fields such as "shared:1" or "master:2". */
+  propagation: string[];
+  fstype: string;
+  source: string;
+  superOptions: string;
+}
+
+/** Undo the octal escapes mountinfo uses for spaces and other odd characters. */
+function unescape(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+export function mountinfo(pid: PidRef): MountEntry[] {
+  const text = readOr(() => readFileSync(`/proc/${pid}/mountinfo`, 'utf8'), '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [left = '', right = ''] = line.split(' - ');
+      const f = left.split(' ');
+      const [fstype = '', source = '', superOptions = ''] = right.split(' ');
+      return {
+        id: Number(f[0]),
+        parent: Number(f[1]),
+        root: unescape(f[3] ?? ''),
+        target: unescape(f[4] ?? ''),
+        options: f[5] ?? '',
+        propagation: f.slice(6),
+        fstype,
+        source: unescape(source),
+        superOptions,
+      };
+    });
+}
+
+export function readProcFile(pid: PidRef, name: string): string {
+  return readOr(() => readFileSync(`/proc/${pid}/${name}`, 'utf8'), '');
+}
+
+export function procLink(pid: PidRef, name: string): string | null {
+  return readOr(() => readlinkSync(`/proc/${pid}/${name}`), null);
+}
+
+/** Every pid on the machine, for finding leftovers by what they run. */
+export function allPids(): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
+}
+
+export function cmdline(pid: number): string[] {
+  return readProcFile(pid, 'cmdline').split('\0').filter(Boolean);
+}
