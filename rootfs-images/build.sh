@@ -55,6 +55,20 @@ busybox)
       up=$(echo "$path" | sed 's|[^/]*/|../|g; s|[^/]*$||')
       ln -sf "${up}bin/busybox" "$tmp/$path"
     done
+    # busybox's shell runs its own applets before anything on PATH, and its readlink takes
+    # one file; students type coreutils' `readlink /proc/self/ns/*`. The interactive shell
+    # reads $ENV (the helper sets ENV=/etc/shrc), so a function there can take many.
+    cat > "$tmp/etc/shrc" <<'SH'
+# Read by interactive shells (ENV=/etc/shrc).
+readlink() {
+  opts=
+  while [ $# -gt 0 ]; do case $1 in -?*) opts="$opts $1"; shift ;; *) break ;; esac; done
+  [ $# -gt 0 ] || { busybox readlink $opts; return; }
+  rc=0
+  for f; do busybox readlink $opts "$f" || rc=1; done
+  return $rc
+}
+SH
     echo "busybox $("$bb" | head -n 1)" > "$tmp/.stepbox-image"
   else
     echo "build.sh: no static busybox (apt-get install busybox-static); copying host binaries instead" >&2

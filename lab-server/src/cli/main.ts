@@ -4,6 +4,7 @@ import { cleanup } from './cleanup.ts';
 import { doctor } from './doctor.ts';
 import { lint } from './lint.ts';
 import { play } from './play.ts';
+import { serve } from './serve.ts';
 
 const program = new Command('stepbox')
   .description('A lab that builds a Linux container one real syscall at a time (runs as root).')
@@ -21,6 +22,15 @@ program
   .option('--json', 'one JSON object per step')
   .option('--exec <cmd>', "after the last step, type CMD into the container's shell and print its output")
   .action(async (lesson: string, o: { json?: boolean; exec?: string }) => process.exit(await play(lesson, { ...program.opts(), ...o })));
+
+program
+  .command('serve')
+  .description('serve the lab page on http://127.0.0.1:7878 (prints the address with its token)')
+  .option('--host <address>', 'address to listen on; anything but loopback prints a warning', '127.0.0.1')
+  .option('--port <n>', 'port (0 picks a free one)', '7878')
+  .option('--allow-host <name>', 'also accept this Host header (repeatable), e.g. a workshop machine name', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--grace <seconds>', 'how long a closed tab keeps its container for a reload', '30')
+  .action(async (o) => serve({ ...program.opts(), ...o }));
 
 program
   .command('cleanup')

@@ -4,6 +4,7 @@ import { typeAndCapture } from '../session/terminal.ts';
 import { evaluate } from '../lessons/expect.ts';
 import { loadLesson } from '../lessons/load.ts';
 import type { StepResult } from '../protocol/results.ts';
+import { mainCall } from '../protocol/calls.ts';
 
 interface PlayOptions {
   json?: boolean;
@@ -16,7 +17,7 @@ const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
 
 function line(r: StepResult): string {
   const mark = r.ok && r.checks.every((c) => c.ok) ? '✓' : '✗';
-  const key = r.calls.find((c) => c.ret < 0 && c.errno !== 'EEXIST') ?? r.calls.at(-1);
+  const key = mainCall(r.kind, r.calls, r.ok);
   const call = key ? `${key.call} = ${key.ret}${key.errno ? ` ${key.errno} (${key.msg})` : ''}  ${ms(key.ns)}` : '';
   const out = [`${mark} ${(r.stepId ?? r.kind).padEnd(22)} ${call}`];
   if (r.refusal) out.push(`    refused: ${r.refusal.en}`);

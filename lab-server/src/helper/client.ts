@@ -60,8 +60,11 @@ export class Helper extends EventEmitter<HelperEvents> {
     super();
     const lines = createInterface({ input: socket });
     lines.on('line', (line) => this.onLine(line));
-    socket.on('close', () => this.shutdown());
+    // readline re-emits its input's errors (EPIPE, ECONNRESET when the helper dies) on
+    // itself: both must be heard, or a dying helper would crash the server.
+    lines.on('error', () => this.shutdown());
     socket.on('error', () => this.shutdown());
+    socket.on('close', () => this.shutdown());
   }
 
   get pid(): number {
@@ -151,6 +154,8 @@ function acceptHelper(server: Server, pid: number, nonce: string): Promise<Socke
       const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
       if (fd < 0 || peerPid(fd) !== pid) return void socket.destroy();
       const lines = createInterface({ input: socket });
+      socket.on('error', () => socket.destroy());
+      lines.on('error', () => socket.destroy());
       lines.once('line', (line) => {
         lines.close();
         socket.pause();

@@ -30,7 +30,7 @@ export const HelperExit = z.object({
 export type HelperExit = z.infer<typeof HelperExit>;
 
 /** The fixed set of requests; the verb names are the helper's (see stepper.c). */
-export type HelperVerb = 'PING' | 'CLONE' | 'HOSTNAME' | 'PROPAGATION' | 'BIND' | 'PIVOT' | 'DETACH' | 'MOUNT' | 'UNSHARE' | 'EXEC';
+export type HelperVerb = 'PING' | 'CLONE' | 'SETID' | 'HOSTNAME' | 'PROPAGATION' | 'BIND' | 'PIVOT' | 'DETACH' | 'MOUNT' | 'UNSHARE' | 'EXEC';
 
 /** Args travel percent-encoded so paths and argv may hold spaces. */
 export function requestLine(seq: number, verb: HelperVerb, args: readonly string[]): string {

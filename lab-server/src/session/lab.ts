@@ -1,6 +1,6 @@
 // The engine as one object: what this machine's cgroups look like, the sessions it runs,
 // and the promise that every one of them is reaped.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { detectCgroups } from '../cgroup/detect.ts';
 import { CgroupTree } from '../cgroup/tree.ts';
 import type { TermSize } from '../helper/client.ts';
@@ -33,7 +33,8 @@ export class Lab {
     const lab = new Lab(opts);
     if (!imageExists(lab.image)) throw new Error(`the ${lab.image} image is not built: run sh rootfs-images/build.sh ${lab.image}`);
     await reapAll(lab.cgroups);
-    mkdirSync(RUNTIME_DIR, { recursive: true, mode: 0o700 });
+    mkdirSync(RUNTIME_DIR, { recursive: true, mode: 0o711 });
+    chmodSync(RUNTIME_DIR, 0o711);
     return lab;
   }
 

@@ -70,7 +70,9 @@ export class Session extends EventEmitter<SessionEvents> {
 
   static async open(opts: SessionOptions): Promise<Session> {
     const dir = sessionDir(opts.name);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // 0711: container root in a user namespace is an ordinary uid on the host and must be
+    // able to reach its rootfs below here; nobody but root may list or open the rest.
+    mkdirSync(dir, { recursive: true, mode: 0o711 });
     try {
       return new Session(opts, await Helper.start(dir, opts.size));
     } catch (e) {
@@ -150,7 +152,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   write(data: string | Buffer): void {
-    if (!this.reaped) this.helper.term.write(typeof data === 'string' ? data : data.toString('binary'));
+    if (!this.reaped) this.helper.term.write(data);
   }
 
   resize(size: TermSize): void {

@@ -4,20 +4,20 @@ import { writeFileSync } from 'node:fs';
 import { has, need, refusal } from '../session/state.ts';
 import { record } from '../sys/record.ts';
 import type { IdmapLine } from '../protocol/steps.ts';
-import type { StepModule } from './step.ts';
+import { fromReply, type StepModule } from './step.ts';
 
 const lines = (m: IdmapLine[]) => m.map((l) => `${l.inside} ${l.outside} ${l.count}`).join('\n') + '\n';
 
 export const idmap: StepModule<'idmap'> = {
   kind: 'idmap',
   refuse(_params, { state }) {
-    const r = need.process(state);
+    const r = need.child(state);
     if (r) return r;
     if (!has(state, 'CLONE_NEWUSER')) return refusal('no-user-ns', 'This process has no user namespace of its own: its uid_map is the host\'s, which the kernel never lets anyone rewrite. Clone with CLONE_NEWUSER first.', '这个进程没有自己的用户命名空间：它的 uid_map 就是宿主机的，内核不允许改写。请先用 CLONE_NEWUSER 执行 clone。');
     if (state.idmapped) return refusal('already-mapped', 'uid_map and gid_map have already been written: the kernel accepts each map only once per namespace.', 'uid_map 和 gid_map 已经写过了：每个命名空间的映射内核只接受一次。');
     return null;
   },
-  async run({ uid, gid, setgroups }, { state }) {
+  async run({ uid, gid, setgroups }, { state, helper }) {
     const dir = `/proc/${state.pid}`;
     const write = (file: string, text: string) =>
       record(`write(open("${dir}/${file}", O_WRONLY), "${text.trimEnd().replace(/\n/g, '\\n')}", ${text.length})`, `echo '${text.trimEnd()}' > ${dir}/${file}`, () => writeFileSync(`${dir}/${file}`, text));
@@ -25,7 +25,13 @@ export const idmap: StepModule<'idmap'> = {
     // after denying setgroups(2), which would otherwise let it drop supplementary groups.
     const calls = [write('setgroups', setgroups), write('uid_map', lines(uid)), write('gid_map', lines(gid))];
     const notes = [];
-    if (calls.every((c) => c.ret >= 0)) state.idmapped = true;
+    if (calls.some((c) => c.ret < 0)) return { calls };
+    state.idmapped = true;
+    // The child's half: take the ids that container root now maps to.
+    const rootUid = uid.find((l) => l.inside === 0) ? 0 : uid[0]!.inside;
+    const rootGid = gid.find((l) => l.inside === 0) ? 0 : gid[0]!.inside;
+    const child = fromReply(await helper.request('SETID', [String(rootUid), String(rootGid)]));
+    calls.push(...child.calls);
     const root = uid.find((l) => l.inside === 0);
     if (state.shiftBase !== null && root && root.outside !== state.shiftBase) {
       notes.push({
@@ -33,6 +39,6 @@ export const idmap: StepModule<'idmap'> = {
         zh: `镜像文件的属主被平移到了 uid ${state.shiftBase}，但容器的 root 现在映射到 ${root.outside}：容器内 / 会显示为 nobody（65534）所有。`,
       });
     }
-    return { calls, notes };
+    return { calls, notes, error: child.error };
   },
 };

@@ -1,0 +1,103 @@
+// The lab's web server: the built page over HTTP, sessions over one WebSocket per tab.
+// Every request passes the guard first; a WebSocket upgrade that fails it is refused
+// before the WebSocket exists, let alone a session.
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { STEPPER } from '../helper/client.ts';
+import { listLessons, loadLesson } from '../lessons/load.ts';
+import { MAX_MESSAGE_BYTES } from '../protocol/messages.ts';
+import type { Lab } from '../session/lab.ts';
+import { Connection } from './connection.ts';
+import { Guard } from './guard.ts';
+import { Hub } from './hub.ts';
+import { serveStatic } from './static.ts';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  allowHosts: string[];
+  graceSeconds: number;
+}
+
+const HEADERS = {
+  'content-security-policy': "default-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+const SOURCE = STEPPER.replace(/build\/stepper$/, 'stepper.c');
+
+export class LabServer {
+  readonly hub: Hub;
+  private guard!: Guard;
+  private readonly http: Server;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+
+  constructor(
+    lab: Lab,
+    private readonly opts: ServeOptions,
+  ) {
+    this.hub = new Hub(lab, opts.graceSeconds);
+    this.http = createServer((req, res) => this.request(req, res));
+    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    this.wss.on('connection', (ws) => new Connection(ws, this.hub));
+  }
+
+  /** Listen, then learn the port (0 picks a free one) and make the guard for it. */
+  async listen(): Promise<string> {
+    await new Promise<void>((ok, fail) => this.http.once('error', fail).listen(this.opts.port, this.opts.host, ok));
+    const port = (this.http.address() as AddressInfo).port;
+    const loopback = ['127.0.0.1', '::1', 'localhost'].includes(this.opts.host);
+    this.guard = new Guard({ port, allowHosts: this.opts.allowHosts, boundAddress: loopback ? undefined : this.opts.host });
+    const shown = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
+    return `http://${shown === '0.0.0.0' || shown === '[::]' ? '127.0.0.1' : shown}:${port}/?token=${this.guard.token}`;
+  }
+
+  private request(req: IncomingMessage, res: ServerResponse): void {
+    for (const [k, v] of Object.entries(HEADERS)) res.setHeader(k, v);
+    if (!this.guard.hostOk(req)) return void res.writeHead(421, { 'content-type': 'text/plain' }).end('Unknown Host header.\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
+    const url = new URL(req.url ?? '/', 'http://x');
+    const token = url.searchParams.get('token');
+    if (token !== null) {
+      if (!this.guard.tokenOk(token)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('Wrong token: use the URL stepbox serve printed.\n');
+      // Trade the token for a cookie, and drop it from the address bar and history.
+      return void res.writeHead(303, { 'set-cookie': this.guard.setCookie(), location: '/' }).end();
+    }
+    if (!this.guard.cookieOk(req)) {
+      res.writeHead(401, { 'content-type': 'text/html; charset=utf-8' });
+      return void res.end('<!doctype html><meta charset="utf-8"><title>stepbox</title><p>Open the address that <code>stepbox serve</code> printed (it carries a one-time token).</p><p>请打开 <code>stepbox serve</code> 打印出的地址（其中带有一次性令牌）。</p>\n');
+    }
+    if (url.pathname === '/api/lessons') return this.json(res, listLessons().map((id) => ({ id, title: loadLesson(id).title })));
+    if (url.pathname === '/api/source/stepper.c') {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      return void res.end(readFileSync(SOURCE));
+    }
+    if (url.pathname.startsWith('/api/')) return void res.writeHead(404).end();
+    serveStatic(url.pathname, res);
+  }
+
+  private json(res: ServerResponse, data: unknown): void {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(data));
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refuse = (status: number, why: string) => {
+      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return refuse(404, 'Not Found');
+    if (!this.guard.hostOk(req)) return refuse(421, 'Misdirected Request');
+    if (!this.guard.originOk(req)) return refuse(403, 'Forbidden Origin');
+    if (!this.guard.cookieOk(req)) return refuse(401, 'Unauthorized');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    await this.hub.closeAll();
+    await new Promise<void>((ok) => this.http.close(() => ok()));
+  }
+}

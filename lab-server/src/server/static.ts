@@ -1,0 +1,36 @@
+// Serves the built page from web/dist. Only files under that folder, by normalised path.
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.ico': 'image/x-icon',
+};
+
+export function serveStatic(urlPath: string, res: ServerResponse): void {
+  const rel = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, '');
+  let file = join(WEB_DIST, rel);
+  if (!file.startsWith(WEB_DIST + sep) && file !== WEB_DIST) return void res.writeHead(404).end();
+  if (!existsSync(file) || statSync(file).isDirectory()) file = join(WEB_DIST, 'index.html');
+  if (!existsSync(file)) {
+    res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('The page is not built: run npm run build:web (npm start does it).\n');
+    return;
+  }
+  const hashed = rel.startsWith('assets/');
+  res.writeHead(200, {
+    'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+    'x-content-type-options': 'nosniff',
+  });
+  createReadStream(file).pipe(res);
+}

@@ -1,0 +1,90 @@
+// Each cgroup step on this machine's mode, read back from /sys/fs/cgroup and /proc.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { detectCgroups } from '../../lab-server/src/cgroup/detect.ts';
+import type { Limit } from '../../lab-server/src/protocol/steps.ts';
+import { kernel, must, useLab } from '../support/lab.ts';
+
+const host = detectCgroups();
+
+/** The session's group for a controller, worked out from the mount table and /proc/self/cgroup. */
+function groupDir(controller: string, session: string): string {
+  const home = host.homes.get(controller as never)!;
+  return join(home.hierarchy.mount, home.hierarchy.own, 'stepbox', session);
+}
+
+const CASES: { limit: Limit; v1: [string, string][]; v2: [string, string][] }[] = [
+  { limit: { controller: 'cpu', quotaUs: 20000, periodUs: 100000 }, v1: [['cpu.cfs_quota_us', '20000'], ['cpu.cfs_period_us', '100000']], v2: [['cpu.max', '20000 100000']] },
+  { limit: { controller: 'cpuset', cpus: '0', mems: '0' }, v1: [['cpuset.cpus', '0'], ['cpuset.mems', '0']], v2: [['cpuset.cpus', '0'], ['cpuset.mems', '0']] },
+  { limit: { controller: 'memory', maxBytes: 64 * 1024 * 1024 }, v1: [['memory.limit_in_bytes', '67108864']], v2: [['memory.max', '67108864']] },
+  { limit: { controller: 'pids', max: 16 }, v1: [['pids.max', '16']], v2: [['pids.max', '16']] },
+  { limit: { controller: 'freezer', state: 'FROZEN' }, v1: [['freezer.state', 'FROZEN']], v2: [['cgroup.freeze', '1']] },
+  { limit: { controller: 'blkio', device: '254:0', writeBps: 1048576 }, v1: [['blkio.throttle.write_bps_device', '254:0 1048576']], v2: [['io.max', '254:0 rbps=max wbps=1048576 riops=max wiops=max']] },
+  // v1 lists exceptions only in deny-all mode: deny everything, then allow one device.
+  { limit: { controller: 'devices', deny: ['a'], allow: ['c 1:3 rwm'] }, v1: [['devices.list', 'c 1:3 rwm']], v2: [] },
+];
+
+describe(`cgroup steps (${host.mode})`, () => {
+  const { open } = useLab();
+
+  for (const { limit, v1, v2 } of CASES) {
+    const c = limit.controller;
+    const home = host.homes.get(c);
+    it.runIf(home)(`${c}: create, limit, join`, async () => {
+      const s = await open();
+      await must(s, 'clone', { flags: ['CLONE_NEWPID'] });
+      const pid = s.state.pid!;
+      await must(s, 'cgroup-create', { controllers: [c] });
+      const dir = groupDir(c, s.name);
+      expect(existsSync(dir)).toBe(true);
+      if (c === 'blkio' && !existsSync('/sys/dev/block/254:0')) return;
+      await must(s, 'cgroup-limit', { limit });
+      for (const [file, value] of home!.hierarchy.version === 1 ? v1 : v2) {
+        expect(kernel.read(join(dir, file)), file).toBe(value);
+      }
+      await must(s, 'cgroup-join', { controller: c });
+      const joined = home!.hierarchy.version === 1 ? 'tasks' : 'cgroup.procs';
+      expect(kernel.read(join(dir, joined)).split('\n')).toContain(String(pid));
+      expect(kernel.cgroup(pid)).toContain(`/stepbox/${s.name}`);
+      if (c === 'freezer') {
+        // A frozen process cannot run: the kernel reports it as frozen in its own words.
+        const state = home!.hierarchy.version === 1 ? kernel.read(join(dir, 'freezer.state')) : kernel.read(join(dir, 'cgroup.events'));
+        expect(state).toMatch(/FROZEN|frozen 1/);
+      }
+    });
+  }
+
+  it('creates groups only below its own cgroup', async () => {
+    const s = await open();
+    await must(s, 'cgroup-create', { controllers: [...host.homes.keys()] });
+    for (const c of host.homes.keys()) {
+      const own = host.homes.get(c)!.hierarchy;
+      expect(groupDir(c, s.name).startsWith(join(own.mount, own.own))).toBe(true);
+    }
+    const self = readFileSync('/proc/self/cgroup', 'utf8');
+    expect(self).not.toContain('stepbox');
+  });
+
+  it('a value the kernel rejects comes back as its errno', async () => {
+    const s = await open();
+    await must(s, 'cgroup-create', { controllers: ['cpuset'] });
+    const r = await s.run({ kind: 'cgroup-limit', params: { limit: { controller: 'cpuset', cpus: '999', mems: '0' } } });
+    expect(r.ok).toBe(false);
+    const failed = r.calls.find((c) => c.ret < 0)!;
+    // CPU 999 does not exist: the kernel says so with its own errno (ERANGE on 6.x, EINVAL before).
+    expect(['EINVAL', 'ERANGE']).toContain(failed.errno);
+    expect(failed.msg).not.toBe('');
+    expect(failed.call).toContain('cpuset.cpus');
+  });
+
+  it('a value outside the schema is refused before any write', async () => {
+    const s = await open();
+    await must(s, 'cgroup-create', { controllers: ['cpu'] });
+    const before = kernel.read(join(groupDir('cpu', s.name), host.homes.get('cpu')!.hierarchy.version === 1 ? 'cpu.cfs_quota_us' : 'cpu.max'));
+    const r = await s.run({ kind: 'cgroup-limit', params: { limit: { controller: 'cpu', quotaUs: 5, periodUs: 100000 } } });
+    expect(r.refusal?.code).toBe('bad-params');
+    expect(r.calls).toEqual([]);
+    expect(kernel.read(join(groupDir('cpu', s.name), host.homes.get('cpu')!.hierarchy.version === 1 ? 'cpu.cfs_quota_us' : 'cpu.max'))).toBe(before);
+  });
+});

@@ -1,0 +1,16 @@
+// Before the suite: build what the tests need and start from a clean machine.
+// After it: fail the run if anything of the lab is left on the machine.
+import { execFileSync } from 'node:child_process';
+import { leftovers } from './leftovers.ts';
+
+export function setup(): void {
+  if (process.getuid?.() !== 0) throw new Error('the stepbox suite runs as root, on the real kernel (sudo npm test)');
+  execFileSync('make', ['-s', '-C', 'lab-server/native'], { stdio: 'inherit' });
+  execFileSync('sh', ['rootfs-images/build.sh', 'busybox'], { stdio: 'inherit' });
+  execFileSync('node', ['lab-server/bin/stepbox.mjs', 'cleanup', '--all'], { stdio: 'inherit' });
+}
+
+export function teardown(): void {
+  const left = leftovers();
+  if (left.length) throw new Error(`the suite left these behind:\n${left.join('\n')}`);
+}
