@@ -27,6 +27,8 @@ export class Connection implements Attachment {
     private readonly hub: Hub,
   ) {
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    // ws reports an oversized or malformed frame as an error, then closes (1009, 1002).
+    ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       if (this.entry) this.hub.detach(this.entry, this);
       this.entry = null;
