@@ -128,21 +128,33 @@ export class CgroupTree {
   }
 
   /** Remove the empty `stepbox` parents (and a v2 server leaf no process uses any more). */
-  removeParents(): void {
+  async removeParents(): Promise<void> {
     for (const h of this.hierarchies()) {
-      const parent = this.parentDir(h);
-      const leaf = join(h.mount, h.own, 'stepbox-server');
-      for (const dir of [parent, leaf]) {
-        if (existsSync(dir) && readdirSync(dir, { withFileTypes: true }).every((e) => !e.isDirectory())) {
-          try {
-            rmdirSync(dir);
-          } catch {
-            // still in use by another instance's session or by this server: leave it
-          }
-        }
+      for (const dir of [this.parentDir(h), join(h.mount, h.own, 'stepbox-server')]) {
+        const empty = existsSync(dir) && readdirSync(dir, { withFileTypes: true }).every((e) => !e.isDirectory());
+        if (empty && readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), 'x') === '') await rmdirRetrying(dir);
       }
     }
   }
+}
+
+/**
+ * A group whose last child or task just left can stay busy for a moment while the kernel
+ * takes it offline (memory v1 especially): retry EBUSY for up to 2 s.
+ */
+async function rmdirRetrying(dir: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    try {
+      rmdirSync(dir);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return true;
+      if (code !== 'EBUSY') return false;
+    }
+    await sleep(10);
+  }
+  return false;
 }
 
 /** Depth-first: kill, thaw (a frozen task cannot die), then rmdir with bounded retries. */
@@ -156,20 +168,13 @@ async function removeGroup(dir: string, version: 1 | 2): Promise<void> {
       // an empty or dying group refuses nothing we need: rmdir below tells the truth
     }
   }
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const pids = readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), '').split('\n').filter(Boolean).map(Number);
-    for (const pid of pids) pidfdKill(pid);
-    if (pids.length) thaw(dir, version);
-    try {
-      rmdirSync(dir);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      if ((e as NodeJS.ErrnoException).code !== 'EBUSY') throw e;
-    }
+  const members = () => readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), '').split('\n').filter(Boolean).map(Number);
+  for (let attempt = 0; attempt < 200 && members().length; attempt++) {
+    for (const pid of members()) pidfdKill(pid);
+    thaw(dir, version);
     await sleep(10);
   }
-  throw new Error(`cgroup ${dir} stayed busy for 2 s`);
+  if (!(await rmdirRetrying(dir))) throw new Error(`cgroup ${dir} could not be removed`);
 }
 
 function thaw(dir: string, version: 1 | 2): void {

@@ -21,6 +21,8 @@ export class Connection implements Attachment {
   private clientPaused = false;
   private socketPaused = false;
   private busy: Promise<unknown> = Promise.resolve();
+  /** Set when hello arrives, before its session exists: later messages queue behind it. */
+  private greeted = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -55,7 +57,10 @@ export class Connection implements Attachment {
     const parsed = ClientMessage.safeParse(json);
     if (!parsed.success) return this.policy('not a stepbox message');
     const msg = parsed.data;
-    if (msg.t !== 'hello' && !this.entry) return this.policy('hello first');
+    if (msg.t === 'hello') {
+      if (this.greeted) return this.policy('hello twice');
+      this.greeted = true;
+    } else if (!this.greeted) return this.policy('hello first');
     // Requests are handled one after another, as they came.
     this.busy = this.busy.then(() => this.handle(msg)).catch((e: Error) => this.send({ t: 'error', code: 'internal', en: e.message, zh: e.message }));
   }
@@ -68,6 +73,9 @@ export class Connection implements Attachment {
   }
 
   private async handle(msg: ClientMessage): Promise<void> {
+    if (msg.t !== 'hello' && !this.entry) {
+      return this.send({ t: 'error', code: 'no-session', en: 'There is no session on this connection: reload the page.', zh: '这个连接上没有会话：请刷新页面。' });
+    }
     switch (msg.t) {
       case 'hello':
         return this.hello(msg.lesson, msg.session, { cols: msg.cols, rows: msg.rows });
@@ -96,7 +104,6 @@ export class Connection implements Attachment {
   }
 
   private async hello(lessonId: string, sessionId: string | undefined, size: TermSize): Promise<void> {
-    if (this.entry) return this.policy('hello twice');
     const old = sessionId ? this.hub.take(sessionId, this) : undefined;
     if (old && old.lesson.id === lessonId) {
       this.entry = old;

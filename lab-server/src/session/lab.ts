@@ -20,6 +20,8 @@ export class Lab {
   readonly cgroups: CgroupTree;
   readonly image: string;
   private sessions = new Set<Session>();
+  /** Reaps under way: shutdown waits for them, so the parent groups can go too. */
+  private closing = new Set<Promise<void>>();
   private counter = 0;
 
   private constructor(private readonly opts: LabOptions) {
@@ -46,11 +48,14 @@ export class Lab {
 
   async close(session: Session): Promise<void> {
     this.sessions.delete(session);
-    await session.reap();
+    const done = session.reap().finally(() => this.closing.delete(done));
+    this.closing.add(done);
+    await done;
   }
 
   async shutdown(): Promise<void> {
     await Promise.all([...this.sessions].map((s) => this.close(s)));
+    await Promise.allSettled([...this.closing]);
     await reapAll(this.cgroups);
   }
 }

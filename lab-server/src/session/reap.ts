@@ -45,7 +45,7 @@ export async function reapAll(cgroups: CgroupTree, { all = false } = {}): Promis
     await cgroups.removeSession(name);
     if (!report.sessions.includes(name)) report.sessions.push(name);
   }
-  cgroups.removeParents();
+  await cgroups.removeParents();
   if (existsSync(RUNTIME_DIR) && readdirSync(RUNTIME_DIR).length === 0) {
     try {
       rmdirSync(RUNTIME_DIR);
