@@ -52,3 +52,19 @@ export function diskOf(path: string): string {
   }
   return `${major}:${minor}`;
 }
+
+/**
+ * The disk a block throttle applies to when the student names none: the one holding the
+ * images, or (on a machine whose images live on a network or virtual filesystem) the
+ * first real disk the kernel lists.
+ */
+export function defaultDisk(path: string): string {
+  const own = diskOf(path);
+  if (existsSync(join('/sys/dev/block', own))) return own;
+  const disks = readdirSync('/sys/block').filter((d) => !/^(loop|ram|zram|sr|fd)/.test(d));
+  for (const d of disks) {
+    const dev = join('/sys/block', d, 'dev');
+    if (existsSync(dev)) return readFileSync(dev, 'utf8').trim();
+  }
+  return own;
+}

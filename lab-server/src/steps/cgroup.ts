@@ -2,29 +2,37 @@
 // `echo $pid > .../tasks`. Three kinds, because each is a separate thing the kernel does.
 import type { Controller } from '../protocol/kernel.ts';
 import type { Limit } from '../protocol/steps.ts';
-import type { Call, Refusal } from '../protocol/results.ts';
+import type { Call, Refusal, Said } from '../protocol/results.ts';
 import { knobsFor } from '../cgroup/knobs.ts';
-import { diskOf, IMAGES_DIR } from '../rootfs/images.ts';
+import { defaultDisk, IMAGES_DIR } from '../rootfs/images.ts';
 import { need, refusal } from '../session/state.ts';
 import type { StepCtx, StepModule } from './step.ts';
 
+/** On cgroup v2 the devices controller is an eBPF program, not a file: said, never skipped silently. */
+const DEVICES_ON_V2: Said = {
+  en: 'cgroup v2 has no devices.allow or devices.deny: device access is decided by an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the group, as runc and systemd do. The lab loads no eBPF, so nothing is written for this controller here.',
+  zh: 'cgroup v2 没有 devices.allow 或 devices.deny 文件：设备访问由挂在控制组上的 eBPF 程序（BPF_PROG_TYPE_CGROUP_DEVICE）决定，runc 和 systemd 都是这样做的。本实验不加载 eBPF，因此这里不为这个控制器写任何文件。',
+};
+
+function devicesOnV2(c: Controller, ctx: StepCtx): boolean {
+  return c === 'devices' && ctx.cgroups.host.mode === 'v2';
+}
+
 function unavailable(c: Controller, ctx: StepCtx): Refusal | null {
-  if (ctx.cgroups.home(c)) return null;
+  if (ctx.cgroups.home(c) || devicesOnV2(c, ctx)) return null;
   const why = ctx.cgroups.host.missing.get(c) ?? `no ${c} hierarchy`;
-  if (c === 'devices') {
-    return refusal('devices-ebpf', `cgroup v2 has no devices.allow or devices.deny: ${why}. The lab does not load eBPF programs, so this controller is shown but not set.`, `cgroup v2 没有 devices.allow 或 devices.deny 文件：设备访问由挂在 cgroup 上的 eBPF 程序控制。本实验不加载 eBPF 程序，因此这个控制器只作说明，不做设置。`);
-  }
   return refusal('no-controller', `The ${c} controller cannot be used here: ${why}.`, `这里无法使用 ${c} 控制器：${why}。`);
 }
 
 function notCreated(c: Controller, ctx: StepCtx): Refusal | null {
-  if (ctx.state.cgroups[c]) return null;
+  if (ctx.state.cgroups[c] || devicesOnV2(c, ctx)) return null;
   return refusal('no-group', `There is no ${c} group for this container yet: create it first (mkdir in the ${c} hierarchy).`, `这个容器还没有 ${c} 控制组：请先创建（在 ${c} 层级下 mkdir）。`);
 }
 
 function applyLimit(limit: Limit, ctx: StepCtx): Call[] {
-  const home = ctx.cgroups.home(limit.controller)!;
-  return knobsFor(limit, home.hierarchy.version, () => diskOf(IMAGES_DIR)).map((k) => ctx.cgroups.write(limit.controller, ctx.session, k.file, k.value));
+  const home = ctx.cgroups.home(limit.controller);
+  if (!home) return [];
+  return knobsFor(limit, home.hierarchy.version, () => defaultDisk(IMAGES_DIR)).map((k) => ctx.cgroups.write(limit.controller, ctx.session, k.file, k.value));
 }
 
 export const cgroupCreate: StepModule<'cgroup-create'> = {
@@ -40,13 +48,14 @@ export const cgroupCreate: StepModule<'cgroup-create'> = {
   },
   async run({ controllers, limits }, ctx) {
     const calls: Call[] = [];
-    for (const c of controllers) {
+    const notes: Said[] = controllers.some((c) => devicesOnV2(c, ctx)) ? [DEVICES_ON_V2] : [];
+    for (const c of controllers.filter((c) => !devicesOnV2(c, ctx))) {
       const made = ctx.cgroups.create(c, ctx.session);
       calls.push(...made);
       if (made.every((m) => m.ret >= 0)) ctx.state.cgroups[c] ??= { joined: false };
     }
     for (const l of limits) if (ctx.state.cgroups[l.controller]) calls.push(...applyLimit(l, ctx));
-    return { calls };
+    return { calls, notes };
   },
 };
 
@@ -56,7 +65,7 @@ export const cgroupLimit: StepModule<'cgroup-limit'> = {
     return unavailable(limit.controller, ctx) ?? notCreated(limit.controller, ctx);
   },
   async run({ limit }, ctx) {
-    return { calls: applyLimit(limit, ctx) };
+    return { calls: applyLimit(limit, ctx), notes: devicesOnV2(limit.controller, ctx) ? [DEVICES_ON_V2] : [] };
   },
 };
 
@@ -66,9 +75,16 @@ export const cgroupJoin: StepModule<'cgroup-join'> = {
     return unavailable(controller, ctx) ?? need.process(ctx.state) ?? notCreated(controller, ctx);
   },
   async run({ controller }, ctx) {
+    if (devicesOnV2(controller, ctx)) return { calls: [], notes: [DEVICES_ON_V2] };
+    const home = ctx.cgroups.home(controller)!;
+    const notes: Said[] = [];
+    // v2 has one tree: the first join already moved the process into every controller.
+    const sameTree = Object.entries(ctx.state.cgroups).some(([c, g]) => g?.joined && ctx.cgroups.home(c as Controller)?.hierarchy === home.hierarchy);
+    if (home.hierarchy.version === 2 && sameTree) {
+      notes.push({ en: 'On cgroup v2 there is one tree: the process is already in this group for every controller, and writing cgroup.procs again changes nothing.', zh: '在 cgroup v2 中只有一棵树：进程已经在这个组里，对所有控制器都生效，再写一次 cgroup.procs 不会有变化。' });
+    }
     const call = ctx.cgroups.join(controller, ctx.session, ctx.state.pid!);
     if (call.ret >= 0) ctx.state.cgroups[controller] = { joined: true };
-    const notes = [];
     if (call.errno === 'ENOSPC' && controller === 'cpuset') {
       notes.push({ en: 'A cpuset group with no CPUs or memory nodes cannot hold tasks: set cpuset.cpus and cpuset.mems first.', zh: '没有 CPU 或内存节点的 cpuset 控制组不能容纳任务：请先设置 cpuset.cpus 和 cpuset.mems。' });
     }

@@ -1,0 +1,83 @@
+// Runs inside the cgroup-v2-only VM (see vm.sh): the book lesson and every cgroup step on
+// its v2 file, each value read back from /sys/fs/cgroup. Each write is printed, so the
+// VM's log shows what was written and what the kernel read back.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { detectCgroups } from '../../lab-server/src/cgroup/detect.ts';
+import { loadLesson } from '../../lab-server/src/lessons/load.ts';
+import { typeAndCapture } from '../../lab-server/src/session/terminal.ts';
+import { kernel, until, useLab } from '../support/lab.ts';
+
+const host = detectCgroups();
+const book = loadLesson('book');
+const group = (session: string) => join('/sys/fs/cgroup', host.hierarchies[0]!.own, 'stepbox', session);
+
+describe('on a cgroup v2 machine', () => {
+  const { open } = useLab();
+
+  it('is v2 only, and doctor says so', () => {
+    expect(host.mode).toBe('v2');
+    expect(readFileSync('/proc/self/cgroup', 'utf8').trim()).toMatch(/^0::/);
+    const r = spawnSync('node', ['lab-server/bin/stepbox.mjs', 'doctor'], { encoding: 'utf8' });
+    console.log(r.stdout);
+    expect(r.stdout).toMatch(/cgroup mode +v2/);
+    for (const c of ['cpu', 'cpuset', 'memory', 'pids']) expect(r.stdout).toMatch(new RegExp(`✓ cgroup ${c} +v2`));
+    expect(r.stdout).toMatch(/✓ cgroup blkio +v2 as io/);
+    expect(r.stdout).toMatch(/✓ cgroup devices +not a file on v2: .*eBPF/);
+    expect(r.status).toBe(0);
+  });
+
+  it('runs the book: every cgroup step on its v2 file, read back', async () => {
+    const s = await open();
+    for (const st of book.steps) {
+      const r = await s.run({ kind: st.kind, params: st.params }, st.id);
+      for (const c of r.calls) if (c.shell) console.log(`${st.id}: ${c.shell}  →  ${c.ret === 0 ? 'ok' : `${c.errno} (${c.msg})`}`);
+      for (const n of r.notes) console.log(`${st.id}: note: ${n.en}`);
+      expect(r.ok, `${st.id}: ${JSON.stringify(r.refusal ?? r.calls.filter((c) => c.ret < 0))}`).toBe(true);
+      if (st.id === '03-cgroup-create') expect(r.notes.some((n) => /eBPF/.test(n.en))).toBe(true);
+    }
+    const pid = s.state.pid!;
+    const dir = group(s.name);
+    const files: [string, string][] = [
+      ['cgroup.procs', String(pid)],
+      ['cpu.max', '50000 100000'],
+      ['cpuset.cpus', '0'],
+      ['cpuset.mems', '0'],
+      ['memory.max', '268435456'],
+      ['pids.max', '64'],
+      ['cgroup.freeze', '0'],
+    ];
+    for (const [file, value] of files) {
+      const got = kernel.read(join(dir, file));
+      console.log(`read back ${join(dir, file)} = ${got}`);
+      expect(got, file).toBe(value);
+    }
+    const io = kernel.read(join(dir, 'io.max'));
+    console.log(`read back ${join(dir, 'io.max')} = ${io}`);
+    expect(io).toMatch(/^\d+:\d+ rbps=max wbps=10485760/);
+    expect(existsSync(join(dir, 'devices.list'))).toBe(false);
+    expect(kernel.cgroup(pid).trim()).toBe(`0::${join(host.hierarchies[0]!.own, 'stepbox', s.name)}`);
+    const out = await typeAndCapture(s, 'echo $$; hostname; ls /; cat /proc/self/cgroup', 30_000);
+    console.log(out);
+    const [pid1, name, ls, cg] = out.split('\n');
+    expect(pid1).toBe('1');
+    expect(name).toBe('box1');
+    expect(ls).toMatch(/bin +dev +etc/);
+    expect(cg).toBe(`0::${join(host.hierarchies[0]!.own, 'stepbox', s.name)}`);
+  });
+
+  it('reaps with cgroup.kill: every process in the group dies, the group goes', async () => {
+    const s = await open();
+    for (const st of book.steps) expect((await s.run({ kind: st.kind, params: st.params }, st.id)).ok, st.id).toBe(true);
+    await typeAndCapture(s, 'sleep 1000 & sleep 1001 & echo started', 30_000);
+    const dir = group(s.name);
+    const pids = kernel.read(join(dir, 'cgroup.procs')).split('\n').map(Number);
+    console.log(`${dir}/cgroup.procs before reap: ${pids.join(' ')}`);
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    await s.reap();
+    expect(await until(() => pids.every((p) => !kernel.alive(p)), 5000)).toBe(true);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
