@@ -17,14 +17,22 @@ function stats(xs: number[]) {
   return { median: q(0.5), p10: q(0.1), p90: q(0.9) };
 }
 
+/** Time per phase of the last run, for the breakdown. */
+const phases = new Map<string, number[]>();
+function phase(name: string, ms: number) {
+  phases.set(name, [...(phases.get(name) ?? []), ms]);
+}
+
 async function step(s: Session, kind: Parameters<Session['run']>[0]['kind'], params: Record<string, unknown> = {}) {
   const r = await s.run({ kind, params });
   if (!r.ok) throw new Error(`${kind}: ${JSON.stringify(r.refusal ?? r.calls.filter((c) => c.ret < 0))}`);
+  phase(kind, r.ms);
 }
 
 async function stepboxOnce(lab: Lab): Promise<number> {
   const t0 = performance.now();
   const s = await lab.open();
+  phase('open (spawn helper on a pty, connect, check peer)', performance.now() - t0);
   const exited = new Promise<void>((ok) => s.once('exit', () => ok()));
   await step(s, 'clone', { flags: ['CLONE_NEWPID', 'CLONE_NEWNS', 'CLONE_NEWUTS', 'CLONE_NEWIPC', 'CLONE_NEWNET'] });
   const controllers = ['cpu', 'cpuset', 'blkio', 'memory', 'devices', 'freezer', 'pids'] as const;
@@ -36,7 +44,9 @@ async function stepboxOnce(lab: Lab): Promise<number> {
   await step(s, 'mount', { fs: 'proc' });
   await step(s, 'detach-old-root');
   await step(s, 'exec', { argv: ['/bin/true'] });
+  const tExec = performance.now();
   await exited;
+  phase('exit of /bin/true seen', performance.now() - tExec);
   const ms = performance.now() - t0;
   await lab.close(s);
   return ms;
@@ -72,6 +82,11 @@ try {
     a.push(await stepboxOnce(lab));
     b.push(unshareOnce());
   }
+  const breakdown = [...phases].map(([name, xs]) => {
+    // Steps that run several times per container (seven joins) are summed per container.
+    const perRun = xs.length / (RUNS + WARMUP);
+    return `  ${name.padEnd(52)} ${(stats(xs).median * perRun).toFixed(2)} ms${perRun > 1 ? ` (${perRun} × ${stats(xs).median.toFixed(2)})` : ''}`;
+  });
   const sa = stats(a);
   const sb = stats(b);
   const rt = stats(await roundTrip(lab));
@@ -81,6 +96,8 @@ try {
   console.log(`unshare -fmuipn + chroot    median ${f(sb.median)} ms  (p10 ${f(sb.p10)}, p90 ${f(sb.p90)})`);
   console.log(`ratio (median)              ${(sa.median / sb.median).toFixed(2)}x`);
   console.log(`helper round trip (PING)    median ${(rt.median * 1000).toFixed(0)} µs  (p90 ${(rt.p90 * 1000).toFixed(0)} µs)`);
+  console.log('stepbox, median per phase (each step includes reading the kernel snapshot):');
+  console.log(breakdown.join('\n'));
 } finally {
   await lab.shutdown();
 }

@@ -2,6 +2,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { dirname, join } from 'node:path';
 import { detectCgroups } from '../cgroup/detect.ts';
 import { STEPPER } from '../helper/client.ts';
 import { NAMESPACES, type Namespace } from '../protocol/kernel.ts';
@@ -52,9 +53,17 @@ export async function doctor(opts: { image?: string; cgroupParent?: string }): P
     const v2 = home.hierarchy.version === 2;
     rows.push({ check: `cgroup ${c}`, ok: true, detail: v2 ? `v2${home.v2Name ? ` as ${home.v2Name}` : ''} in ${home.hierarchy.mount}` : `v1 at ${home.hierarchy.mount}` });
   }
+  const v2 = cg.hierarchies.find((h) => h.version === 2);
   for (const [c, why] of cg.missing) {
     const devicesOnV2 = c === 'devices' && cg.mode === 'v2';
-    rows.push({ check: `cgroup ${c}`, ok: devicesOnV2, detail: devicesOnV2 ? `not a file on v2: ${why}` : why, fix: devicesOnV2 ? undefined : c === 'devices' ? 'mount the v1 devices hierarchy, or use a v2 machine (the lab explains it there)' : `enable it for this cgroup: echo +${c === 'blkio' ? 'io' : c} > <parent>/cgroup.subtree_control, or boot with it delegated` });
+    const parent = v2 ? join(v2.mount, dirname(v2.own), 'cgroup.subtree_control') : '';
+    const fix =
+      c === 'devices'
+        ? 'mount the v1 devices hierarchy, or use a v2 machine (the lab explains it there)'
+        : cg.mode === 'v2'
+          ? `delegate it to this cgroup: echo +${c === 'blkio' ? 'io' : c} > ${parent} (with systemd: Delegate=yes on the unit that runs the lab)`
+          : `mount the v1 ${c} hierarchy: mount -t cgroup -o ${c} cgroup /sys/fs/cgroup/${c}`;
+    rows.push({ check: `cgroup ${c}`, ok: devicesOnV2, detail: devicesOnV2 ? `not a file on v2: ${why}` : why, fix: devicesOnV2 ? undefined : fix });
   }
 
   const overlay = readFileSync('/proc/filesystems', 'utf8').includes('\toverlay\n');
