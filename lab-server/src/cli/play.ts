@@ -21,6 +21,7 @@ function line(r: StepResult): string {
   const call = key ? `${key.call} = ${key.ret}${key.errno ? ` ${key.errno} (${key.msg})` : ''}  ${ms(key.ns)}` : '';
   const out = [`${mark} ${(r.stepId ?? r.kind).padEnd(22)} ${call}`];
   if (r.refusal) out.push(`    refused: ${r.refusal.en}`);
+  if (r.error && !r.refusal) out.push(`    error: ${r.error}`);
   for (const n of r.notes) out.push(`    note: ${n.en}`);
   for (const c of r.checks) if (!c.ok) out.push(`    check failed: ${c.en}`);
   return out.join('\n');

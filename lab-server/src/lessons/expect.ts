@@ -33,6 +33,10 @@ export function evaluate(expect: Expect, s: Snapshot): Check[] {
     add(ok === expect.pivoted, `the container's / is ${rootMount?.fstype ?? 'unknown'}`, `容器的 / 是 ${rootMount?.fstype ?? '未知'}`);
   }
   if (expect.exe) add(s.exe === expect.exe, `running ${s.exe}`, `正在运行 ${s.exe}`);
+  if (expect.execed !== undefined) {
+    const replaced = s.exe !== null && !s.exe.endsWith('/stepper');
+    add(replaced === expect.execed, `the process now runs ${s.exe ?? 'nothing'}`, `进程现在运行的是 ${s.exe ?? '（无）'}`);
+  }
   if (expect.uidMap !== undefined) {
     const got = s.uidMap.replace(/\s+/g, ' ').trim();
     add(got === expect.uidMap, `uid_map: ${got || '(empty)'}`, `uid_map：${got || '（空）'}`);

@@ -17,6 +17,8 @@ export const Expect = z
     mounted: z.string(),
     pivoted: z.boolean(),
     exe: z.string(),
+    /** The helper's code has been replaced by another program (whichever the image has). */
+    execed: z.boolean(),
     uidMap: z.string(),
   })
   .partial()

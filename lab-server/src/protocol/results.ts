@@ -83,6 +83,8 @@ export interface StepResult {
   ok: boolean;
   calls: Call[];
   refusal?: Refusal;
+  /** Why the step failed when no single call says it (e.g. the helper did not answer). */
+  error?: string;
   /** Things the student should know even though the step ran (e.g. exec before pivot_root). */
   notes: Said[];
   /** The lesson's expectations, checked against the snapshot. */

@@ -5,7 +5,7 @@
 // keeps a second copy of the image whose owners are shifted by the map's base (what
 // `lchown` of every file to uid+base does), made once and cached; an idmapped mount would
 // do the same without a copy, but a 2 MB copy is simpler to read and to clean.
-import { cpSync, existsSync, lstatSync, lchownSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,18 +26,32 @@ export function shiftedImage(name: string, base: number): string {
   if (existsSync(join(dir, '.stepbox-image'))) return dir;
   const tmp = `${dir}.tmp.${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  cpSync(imageDir(name), tmp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-  shiftOwners(tmp, base);
+  copyShifted(imageDir(name), tmp, base);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
   return dir;
 }
 
-function shiftOwners(path: string, base: number): void {
-  const st = lstatSync(path);
-  // lchown clears setuid bits; nothing in these images relies on them.
-  lchownSync(path, st.uid + base, st.gid + base);
-  if (st.isDirectory()) for (const e of readdirSync(path)) shiftOwners(join(path, e), base);
+/**
+ * Copy a tree with every owner moved up by `base`. Device nodes and fifos are left out:
+ * the container gets its /dev from the mount step, and a user namespace could not use
+ * them anyway.
+ */
+function copyShifted(src: string, dst: string, base: number): void {
+  const st = lstatSync(src);
+  if (st.isDirectory()) {
+    mkdirSync(dst);
+    for (const e of readdirSync(src)) copyShifted(join(src, e), join(dst, e), base);
+  } else if (st.isSymbolicLink()) {
+    symlinkSync(readlinkSync(src), dst);
+  } else if (st.isFile()) {
+    copyFileSync(src, dst);
+  } else {
+    return;
+  }
+  lchownSync(dst, st.uid + base, st.gid + base);
+  // chown clears setuid and setgid bits: put the image's mode back.
+  if (!st.isSymbolicLink()) chmodSync(dst, st.mode & 0o7777);
 }
 
 /** The whole disk behind a path as MAJOR:MINOR: block throttles apply to disks, not partitions. */

@@ -96,6 +96,7 @@ export class Session extends EventEmitter<SessionEvents> {
       ok: !refused && succeeded(outcome),
       calls: outcome.calls,
       refusal: refused,
+      error: outcome.error,
       notes: outcome.notes ?? [],
       checks: [],
       snapshot: this.snapshot(),
