@@ -1266,12 +1266,17 @@ static _Noreturn void exec_shell(char **argv)
 	ioctl(0, TIOCSCTTY, 0);         /* best effort, as in run mode */
 	if (chdir("/") < 0)
 		warn("chdir");
+	/* A plain prompt: before pivot_root this may be the host's dash, which
+	 * knows no bash-style prompt escapes. */
+	const char *env[COUNT(container_env)];
+	for (size_t i = 0; i < COUNT(container_env); i++)
+		env[i] = container_env[i] && strncmp(container_env[i], "PS1=", 4) == 0 ? "PS1=peek# " : container_env[i];
 	if (strchr(argv[0], '/')) {
-		execve(argv[0], argv, (char **)container_env);
+		execve(argv[0], argv, (char **)env);
 	} else {
 		for (int i = 0; i < 2; i++) {   /* a tiny PATH search: /bin, /usr/bin */
 			snprintf(path, sizeof path, "%s/%s", i ? "/usr/bin" : "/bin", argv[0]);
-			execve(path, argv, (char **)container_env);
+			execve(path, argv, (char **)env);
 		}
 	}
 	fatal(argv[0]);
@@ -1306,6 +1311,10 @@ static int peek_main(const char *pid, char **argv)
 		close(fds[i]);
 		snprintf(joined + strlen(joined), sizeof joined - strlen(joined), "%s%s",
 			 joined[0] ? ", " : "joined ", ns_order[i]);
+		/* Host root is not in the container's uid map: without this the shell
+		 * would be "nobody". Where the map has no uid 0 yet, staying is right. */
+		if (i == 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) && errno != EINVAL)
+			warn("setresuid");
 	}
 	trace("peek into %s: %s", pid, joined[0] ? joined : "no new namespaces: this shell is on the host");
 	signal(SIGHUP, SIG_IGN);        /* the same tty hand-over as give_up_tty() */

@@ -28,6 +28,25 @@ describe('peek', () => {
     expect(await until(() => !kernel.alive(term.pid))).toBe(true);
   });
 
+  it('is container root, not nobody, in a user namespace with a map', async () => {
+    const s = await open();
+    await must(s, 'clone', { flags: ['CLONE_NEWUSER', 'CLONE_NEWUTS'] });
+    await must(s, 'idmap', { uid: [{ inside: 0, outside: 100000, count: 65536 }], gid: [{ inside: 0, outside: 100000, count: 65536 }] });
+    const term = spawnPty(['peek', String(s.state.pid)], { cols: 120, rows: 30 });
+    let out = '';
+    term.onData((d) => (out += d.toString()));
+    try {
+      term.write('echo "uid=$(id -u)"\n');
+      expect(await until(() => /uid=\d+\r?\n/.test(out), 5000), out).toBe(true);
+      expect(/uid=(\d+)/.exec(out)![1]).toBe('0');
+      // …and, seen from the host, the unprivileged uid that container root maps to.
+      expect(kernel.status(term.pid, 'Uid').split(/\s+/)[0]).toBe('100000');
+      expect(await until(() => { try { return kernel.ns(term.pid, 'user') === kernel.ns(s.state.pid!, 'user'); } catch { return false; } })).toBe(true);
+    } finally {
+      term.kill('SIGKILL');
+    }
+  });
+
   it('says so when there are no namespaces to join', async () => {
     const s = await open();
     await must(s, 'clone', { flags: [] });

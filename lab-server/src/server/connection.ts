@@ -160,7 +160,10 @@ export class Connection implements Attachment {
       result = await e.session.run({ kind: step.kind, params: { ...step.params, ...params } }, stepId);
       result.checks = evaluate(step.expect, result.snapshot);
     }
-    e.results.set(stepId, result);
+    // A refused re-run of a step that already succeeded does not undo it: the kernel
+    // state it built is still there, and the steps after it still stand on it.
+    const before = e.results.get(stepId);
+    if (!(result.refusal && result.calls.length === 0 && before?.ok)) e.results.set(stepId, result);
     this.send({ t: 'result', result });
     return result;
   }

@@ -1,0 +1,266 @@
+// The page against the real server and the real kernel, in Debian's Chromium: a student
+// opens the printed link, runs the whole book lesson one step at a time, and talks to the
+// container's shell. Also: a page from another origin must not get a session.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = join(ROOT, 'docs/screenshots');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+let server: ChildProcess;
+let url: string;
+let origin: string;
+let browser: Browser;
+
+/** Start `stepbox serve` on a port the kernel picks, and read the address it prints. */
+function startServer(): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, ['lab-server/bin/stepbox.mjs', 'serve', '--port', '0', '--grace', '5'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`stepbox serve printed no address in 30 s:\n${out}${err}`)), 30_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /stepbox is ready: (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        ok({ proc, url: m[1]! });
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`stepbox serve exited with ${code}:\n${out}${err}`));
+    });
+  });
+}
+
+/** SIGTERM, as an operator would stop it, and wait until it has reaped its sessions and exited. */
+async function stopServer(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((ok) => proc.once('exit', () => ok()));
+  proc.kill('SIGTERM');
+  const late = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(late);
+}
+
+/** The text of the container's terminal, through the page's read-only test hook. */
+function screen(page: Page, channel = 0): Promise<string> {
+  // The hook's type lives in the page's sources; here it is only a function on window.
+  return page.evaluate((c) => (window as unknown as { __stepbox?: { screen(c: number): string } }).__stepbox?.screen(c) ?? '', channel);
+}
+
+beforeAll(async () => {
+  // Test the page as it is in the tree, not a stale build.
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'web', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  mkdirSync(SHOTS, { recursive: true });
+  ({ proc: server, url } = await startServer());
+  origin = new URL(url).origin;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (server) await stopServer(server);
+}, 30_000);
+
+describe('the book lesson in a browser', () => {
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', locale: 'en-US' });
+    page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+  });
+
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  test('the printed link lets the browser in and shows the lesson', async () => {
+    await page.goto(url);
+    // The token became a cookie and left the address bar.
+    expect(page.url()).toBe(`${origin}/`);
+    await page.locator('article[data-step-id]').first().waitFor();
+    expect(await page.locator('article[data-step-id]').count()).toBe(20);
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('0 of 20 steps');
+  });
+
+  test('each step runs in order and the kernel confirms it', async () => {
+    const ids = await page.$$eval('article[data-step-id]', (cells) => cells.map((c) => (c as HTMLElement).dataset.stepId!));
+    // A later step cannot be run before the earlier ones.
+    expect(await page.locator(`#step-${ids[1]} button.run`).isDisabled()).toBe(true);
+
+    for (const id of ids) {
+      const cell = page.locator(`#step-${id}`);
+      await cell.locator('button.run').click();
+      await page.waitForFunction((sel) => document.querySelector(sel)?.matches('.ok, .failed, .refused') ?? false, `#step-${id} .badge`, { timeout: 30_000 });
+      const ok = await cell.locator('.badge.ok').count();
+      expect(ok, `step ${id} did not succeed:\n${await cell.innerText()}`).toBe(1);
+      // Every call the step made is listed with the kernel's answer.
+      expect(await cell.locator('.calls .call').count(), `step ${id} shows no calls`).toBeGreaterThan(0);
+    }
+
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('20 of 20 steps');
+    // container = cgroup + namespace + rootfs + engine, all four built.
+    expect(await page.locator('.diagram .part.lit').count()).toBe(4);
+    // The last step's code is open, with the execve line marked as the one that ran.
+    await expect.poll(() => page.locator('#step-20-exec .code .line.main').count()).toBeGreaterThan(0);
+    expect(await page.locator('#step-20-exec .code .line.main').first().innerText()).toContain('execve(');
+  }, 240_000);
+
+  test("the container's shell answers in the terminal", async () => {
+    await page.locator('.xterm').first().click();
+    await page.keyboard.type('hostname; echo $$\n');
+    // The answer: the two lines right after the command line.
+    await expect
+      .poll(
+        async () => {
+          const lines = (await screen(page)).split('\n');
+          let at = lines.length - 1;
+          while (at >= 0 && !lines[at]!.includes('hostname; echo $$')) at--;
+          return at < 0 ? [] : lines.slice(at + 1, at + 3).map((l) => l.trim());
+        },
+        { timeout: 10_000 },
+      )
+      .toEqual(['box1', '1']);
+
+    // The picture for the docs: the exec call, the C line behind it, and the shell's answer.
+    await page.evaluate(() => document.querySelector('#step-20-exec .source')!.scrollIntoView({ block: 'end' }));
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: join(SHOTS, 'lab.png') });
+  });
+
+  test('a flood of output is drawn to the end and the shell stays responsive', async () => {
+    await page.locator('.xterm').first().click();
+    // ~400 kB in one go: more than the page lets xterm queue before it asks for a pause.
+    await page.keyboard.type('seq 1 60000; echo "done-$((6*7))"\n');
+    await expect.poll(() => screen(page), { timeout: 30_000 }).toMatch(/^done-42$/m);
+    const lines = (await screen(page)).split('\n').map((l) => l.trim());
+    expect(lines[lines.lastIndexOf('done-42') - 1]).toBe('60000');
+  }, 60_000);
+
+  test('Peek opens a second shell inside the container, and closes', async () => {
+    await page.getByRole('button', { name: 'Peek inside' }).click();
+    await page.getByRole('tab', { name: /Peek/ }).waitFor();
+    await expect.poll(() => screen(page, 1), { timeout: 10_000 }).toContain('peek into');
+    // The peek shell has the focus: typing goes to it, not to the container's own shell.
+    await page.keyboard.type('hostname\n');
+    await expect.poll(async () => (await screen(page, 1)).split('\n').map((l) => l.trim()), { timeout: 10_000 }).toContain('box1');
+    await page.getByRole('button', { name: 'Close the peek shell' }).click();
+    await expect.poll(() => page.getByRole('tab').count()).toBe(1);
+    expect(await page.getByRole('tab').getAttribute('aria-selected')).toBe('true');
+  });
+
+  test('Chinese and the dark theme are one click each, and the terminal follows', async () => {
+    await page.getByRole('button', { name: 'Switch to the dark theme' }).click();
+    await page.getByRole('button', { name: '中文' }).click();
+    expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dataset.theme])).toEqual(['zh-CN', 'dark']);
+    expect(await page.locator('.topbar .btn.primary').innerText()).toContain('全部运行');
+    const termBg = await page.locator('.xterm-host').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(termBg).toBe('rgb(11, 13, 16)');
+    await page.evaluate(() => document.getElementById('step-03-cgroup-create')!.scrollIntoView({ block: 'start' }));
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(SHOTS, 'lab-dark-zh.png') });
+  });
+
+  test('a reload re-attaches the same container, and a deep link focuses its step', async () => {
+    await page.evaluate(() => (location.hash = '#/book/05-join-cpuset'));
+    await page.reload();
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('已完成 20 / 20 步');
+    // The server replays the terminal's recent output into the new page.
+    await expect.poll(() => screen(page), { timeout: 10_000 }).toContain('box1');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('title-05-join-cpuset');
+    // The choices made before the reload stay.
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+  });
+
+  test('Restart gives a clean container, and Shift+Enter runs the next step', async () => {
+    const before = await page.evaluate(() => sessionStorage.getItem('stepbox.session.book'));
+    const restart = page.locator('.topbar .restart');
+    await restart.click();
+    // The first click only arms it: a whole container is at stake.
+    expect(await page.locator('.topbar .progress-text').textContent()).toBe('已完成 20 / 20 步');
+    await restart.click();
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('已完成 0 / 20 步');
+    expect(await page.evaluate(() => sessionStorage.getItem('stepbox.session.book'))).not.toBe(before);
+    expect(await page.locator('.diagram .part.lit').count()).toBe(0);
+
+    await page.locator('#title-01-clone').focus();
+    await page.keyboard.press('Shift+Enter');
+    await page.locator('#step-01-clone .badge.ok').waitFor({ timeout: 30_000 });
+    // Like a notebook, the focus moves on to the next step.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('title-02-idmap');
+    expect(await page.locator('.diagram .part.ns.lit').count()).toBe(1);
+  }, 60_000);
+
+  test("Run all finishes the lesson with the student's own parameters", async () => {
+    const name = page.locator('#step-11-hostname input.field-input');
+    await name.fill('lab 42');
+    // Checked with the server's schema on the page: no spaces in a host name.
+    await expect.poll(() => page.locator('#step-11-hostname .problems').count()).toBe(1);
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    await name.fill('lab42');
+    await expect.poll(() => page.locator('#step-11-hostname .problems').count()).toBe(0);
+
+    await page.locator('.topbar .run-all').click();
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 60_000 }).toBe('已完成 20 / 20 步');
+    await expect.poll(() => page.locator('.topbar .run-all').isEnabled()).toBe(false);
+    await page.locator('.xterm').first().click();
+    await page.keyboard.type('hostname\n');
+    await expect
+      .poll(async () => (await screen(page)).split('\n').map((l) => l.trim()), { timeout: 10_000 })
+      .toContain('lab42');
+  }, 90_000);
+});
+
+describe('another origin', () => {
+  let evil: Server;
+
+  afterAll(async () => {
+    await new Promise<void>((ok) => (evil ? evil.close(() => ok()) : ok()));
+  });
+
+  test('cannot open a session, even from a browser that holds the cookie', async () => {
+    const wsUrl = `${origin.replace(/^http/, 'ws')}/ws`;
+    evil = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><title>start</title><script>
+        const seen = [];
+        const ws = new WebSocket(${JSON.stringify(wsUrl)});
+        ws.onopen = () => { seen.push('open'); ws.send(JSON.stringify({ t: 'hello', v: 1, lesson: 'book', cols: 80, rows: 24 })); };
+        ws.onmessage = (e) => seen.push('message:' + String(e.data).slice(0, 40));
+        ws.onerror = () => seen.push('error');
+        ws.onclose = () => { seen.push('closed'); document.title = 'done'; window.seen = seen; };
+      </script>`);
+    });
+    await new Promise<void>((ok) => evil.listen(0, '127.0.0.1', ok));
+    const evilPort = (evil.address() as AddressInfo).port;
+
+    // Same browser profile as a student who opened the real link: the cookie is there,
+    // and 127.0.0.1 on another port is the same *site*, so only the Origin check stands.
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.locator('article[data-step-id]').first().waitFor();
+      await page.goto(`http://127.0.0.1:${evilPort}/`);
+      await page.waitForFunction(() => document.title === 'done', undefined, { timeout: 10_000 });
+      const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+      expect(seen).not.toContain('open');
+      expect(seen.some((s) => s.startsWith('message:'))).toBe(false);
+      expect(seen).toContain('closed');
+    } finally {
+      await context.close();
+    }
+  });
+});

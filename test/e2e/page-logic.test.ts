@@ -1,0 +1,157 @@
+// The page's own logic, without a browser: cutting the helper's source into step regions
+// and finding the lines that ran, argv editing, flow control, parameter validation, deep
+// links and Markdown. The browser test shows these work together; these show the edges.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { joinArgv, splitArgv } from '../../web/src/lib/argv.ts';
+import { FlowControl } from '../../web/src/lib/flow.ts';
+import { formatBytes, formatNs, inode } from '../../web/src/lib/format.ts';
+import { renderMarkdown } from '../../web/src/lib/markdown.ts';
+import { validate } from '../../web/src/lib/params.ts';
+import { parseHash, stepHash } from '../../web/src/lib/route.ts';
+import { callName, markCalls, parseRegions, renderRegion, tokenizeC } from '../../web/src/lib/source.ts';
+import type { Call } from '../../lab-server/src/protocol/results.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const call = (text: string, ret = 0, errno = ''): Call => ({ call: text, ret, errno, msg: errno ? 'failed' : '', ns: 1000 });
+
+describe("the helper's source, cut into steps", () => {
+  const source = readFileSync(join(ROOT, 'lab-server/native/stepper.c'), 'utf8');
+  const regions = parseRegions(source);
+
+  test('every step the helper runs has a marked region', () => {
+    for (const kind of ['clone', 'hostname', 'propagation', 'bind-root', 'pivot-root', 'mount', 'detach-old-root', 'unshare', 'exec']) {
+      expect(regions.get(kind)?.length, `no // [step:${kind}] region in stepper.c`).toBeGreaterThan(0);
+    }
+  });
+
+  test('a region keeps the real line numbers and leaves the markers out', () => {
+    const lines = source.split('\n');
+    for (const [kind, list] of regions) {
+      for (const region of list) {
+        for (const line of region) {
+          expect(lines[line.no - 1]!.trim(), `${kind} line ${line.no}`).toBe(line.text.trim());
+          expect(line.text).not.toMatch(/\[\/?step/);
+        }
+      }
+    }
+  });
+
+  test('the line of the syscall that ran is found, not the string that prints it', () => {
+    const pivot = regions.get('pivot-root')!.flatMap(renderRegion);
+    const marks = markCalls(pivot, [call('pivot_root("/r", "/r/.oldroot")')], undefined);
+    const marked = pivot.filter((l) => marks.has(l.no));
+    expect(marked.length).toBeGreaterThan(0);
+    // glibc has no pivot_root(): the helper calls syscall(SYS_pivot_root, …).
+    expect(marked.every((l) => /SYS_pivot_root|pivot_root\s*\(/.test(l.code))).toBe(true);
+    expect(marked.some((l) => l.text.includes('call_begin'))).toBe(false);
+  });
+
+  test('a failed call marks its line as failed, over a success on the same line', () => {
+    const lines = renderRegion([
+      { no: 10, text: '\tcall_begin(r, "mknod(%s)", cq(p));' },
+      { no: 11, text: '\tcall_try(r, mknod(p, mode,' },
+      { no: 12, text: '\t\tdev));' },
+    ]);
+    const marks = markCalls(lines, [call('mknod("/dev/null")'), call('mknod("/dev/zero")', -1, 'EPERM')]);
+    expect(marks.get(10)).toBeUndefined();
+    // A call spread over two lines marks both, up to its closing parenthesis.
+    expect(marks.get(11)).toBe('fail');
+    expect(marks.get(12)).toBe('fail');
+  });
+
+  test('the highlighter keeps comments across lines and tells calls from macros', () => {
+    const a = tokenizeC('x = clone(fn, CLONE_NEWPID); /* start', false);
+    expect(a.inComment).toBe(true);
+    expect(a.tokens.find((t) => t.text === 'clone')?.kind).toBe('call');
+    expect(a.tokens.find((t) => t.text === 'CLONE_NEWPID')?.kind).toBe('macro');
+    const b = tokenizeC('   still a comment */ return 0;', true);
+    expect(b.inComment).toBe(false);
+    expect(b.tokens[0]!.kind).toBe('comment');
+    expect(b.tokens.find((t) => t.text === 'return')?.kind).toBe('keyword');
+    expect(callName('write(open("/proc/1/uid_map", O_WRONLY), "0 1 1", 5)')).toBe('write');
+  });
+});
+
+describe('exec argv as one line of text', () => {
+  test('splits at spaces and honours quotes', () => {
+    expect(splitArgv('/bin/sh')).toEqual(['/bin/sh']);
+    expect(splitArgv('  /bin/sh   -c  "echo hi there" ')).toEqual(['/bin/sh', '-c', 'echo hi there']);
+    expect(splitArgv(`sh -c 'a "b"' c\\ d ""`)).toEqual(['sh', '-c', 'a "b"', 'c d', '']);
+  });
+  test('joining quotes only what needs it, and splits back to the same argv', () => {
+    const argv = ['/bin/sh', '-c', "it's here", ''];
+    expect(joinArgv(['/bin/sh', '-l'])).toBe('/bin/sh -l');
+    expect(splitArgv(joinArgv(argv))).toEqual(argv);
+  });
+});
+
+describe('terminal flow control', () => {
+  test('pauses above the high watermark and resumes only below the low one', () => {
+    const signals: boolean[] = [];
+    const flow = new FlowControl((p) => signals.push(p), 100, 20);
+    flow.queued(60);
+    flow.queued(60);
+    expect(signals).toEqual([true]);
+    flow.queued(60);
+    expect(signals).toEqual([true]);
+    flow.drained(60);
+    flow.drained(60);
+    expect(signals).toEqual([true]);
+    flow.drained(50);
+    expect(signals).toEqual([true, false]);
+    expect(flow.backlog).toBe(10);
+  });
+  test('a new connection starts unpaused without a resume', () => {
+    const signals: boolean[] = [];
+    const flow = new FlowControl((p) => signals.push(p), 10, 5);
+    flow.queued(50);
+    flow.reset();
+    expect(flow.isPaused).toBe(false);
+    expect(signals).toEqual([true]);
+  });
+});
+
+describe('parameters, checked with the server schema before sending', () => {
+  test('a good draft passes, a bad one names the field', () => {
+    expect(validate('hostname', { name: 'box1' }, 'en').ok).toBe(true);
+    const bad = validate('hostname', { name: 'no spaces allowed' }, 'en');
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.problems[0]!.path).toBe('name');
+    const flags = validate('clone', { flags: ['CLONE_NEWPID', 'CLONE_NEWBOGUS'] }, 'en');
+    expect(!flags.ok && flags.problems[0]!.path).toBe('flags.1');
+  });
+  test("zod's own messages follow the page's language", () => {
+    const en = validate('mount', { fs: 'nfs' }, 'en');
+    const zh = validate('mount', { fs: 'nfs' }, 'zh');
+    expect(!en.ok && !zh.ok && en.problems[0]!.message !== zh.problems[0]!.message).toBe(true);
+    expect(!zh.ok && /[\u4e00-\u9fff]/.test(zh.problems[0]!.message)).toBe(true);
+  });
+});
+
+describe('small formats', () => {
+  test('durations, sizes and namespace links', () => {
+    expect(formatNs(850)).toBe('850 ns');
+    expect(formatNs(12_400)).toBe('12.4 µs');
+    expect(formatNs(1_290_000)).toBe('1.29 ms');
+    expect(formatNs(250_000_000)).toBe('250 ms');
+    expect(formatBytes(268435456)).toBe('256 MiB');
+    expect(formatBytes(10485760)).toBe('10 MiB');
+    expect(formatBytes(1000)).toBeNull();
+    expect(inode('pid:[4026531836]')).toBe('4026531836');
+  });
+  test('deep links', () => {
+    expect(parseHash('#/book/05-join-cpuset')).toEqual({ lesson: 'book', step: '05-join-cpuset' });
+    expect(parseHash('#/book')).toEqual({ lesson: 'book', step: null });
+    expect(parseHash('#/../etc')).toEqual({ lesson: null, step: null });
+    expect(stepHash('book', '01-clone')).toBe('#/book/01-clone');
+  });
+  test('lesson Markdown renders, raw HTML in it does not', () => {
+    expect(renderMarkdown('`clone()` is **fork()**')).toContain('<code>clone()</code>');
+    const html = renderMarkdown('hi <script>alert(1)</script> <img src=x onerror=alert(1)>');
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<img');
+  });
+});

@@ -1,0 +1,445 @@
+// The page's model of one lab session: the lesson, what every step returned, the
+// kernel's latest snapshot, and the terminals' byte streams. Components read its $state
+// and call its methods; only this file talks to the socket.
+import {
+  CHANNEL,
+  PROTOCOL_VERSION,
+  type Channel,
+  type HostInfo,
+  type Lesson,
+  type LessonStep,
+  type Phase,
+  type Said,
+  type ServerMessage,
+  type Snapshot,
+  type StepResult,
+} from './protocol.ts';
+import { FlowControl } from './flow.ts';
+import { cloneParams, validate, type Draft } from './params.ts';
+import { prefs } from './prefs.svelte.ts';
+import { LabSocket } from './socket.ts';
+
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'displaced';
+export type StepStatus = 'todo' | 'running' | 'ok' | 'failed' | 'refused';
+
+/** Where a terminal component receives its bytes. */
+export interface TerminalSink {
+  /** Write bytes; call `done` once the terminal has processed them (flow control). */
+  write(data: Uint8Array, done: () => void): void;
+  /** Forget everything shown: a new container has a new pty. */
+  clear(): void;
+}
+
+export interface ServerError extends Said {
+  id: number;
+  code: string;
+}
+
+const SIZE_LIMITS = { cols: [10, 500], rows: [5, 200] } as const;
+const clamp = (v: number, [lo, hi]: readonly [number, number]) => Math.min(hi, Math.max(lo, Math.round(v)));
+
+/** Reconnect delays after a dropped socket; the last one repeats. */
+const BACKOFF_MS = [300, 1000, 2000, 4000, 8000];
+/** Give up saying "reconnecting" and explain how to get in after this many failures in a row. */
+const ATTEMPTS_BEFORE_HINT = 3;
+/** The server's close code when another tab re-attached this session. */
+const CLOSE_DISPLACED = 4001;
+/** Bytes kept for a terminal that is not on the page yet (e.g. the peek tab before it mounts). */
+const UNATTACHED_LIMIT = 256 * 1024;
+
+function storage(): Storage | null {
+  try {
+    return sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+export class Lab {
+  status = $state<ConnectionStatus>('connecting');
+  lessonId = $state('book');
+  lesson = $state.raw<Lesson | null>(null);
+  host = $state.raw<HostInfo | null>(null);
+  sessionId = $state<string | null>(null);
+  /** Latest result of each lesson step, by step id. */
+  results = $state.raw<Record<string, StepResult>>({});
+  /**
+   * A refused re-run of a step that had succeeded. Nothing ran, so the kernel is as the
+   * success left it: the success stays the step's result, and the refusal is shown beside it.
+   */
+  refusedAgain = $state.raw<Record<string, StepResult>>({});
+  snapshot = $state.raw<Snapshot | null>(null);
+  phase = $state<Phase>('empty');
+  exitInfo = $state<string | null>(null);
+  /** The step the server says is running now. */
+  running = $state<string | null>(null);
+  /** A run we asked for that the server has not acknowledged yet. */
+  requested = $state<string | null>(null);
+  runAllActive = $state(false);
+  /** A step the student should look at: where "Run all" stopped. The notebook scrolls to it. */
+  attention = $state<string | null>(null);
+  /** The step whose result arrived last: its code lines are the highlighted ones. */
+  lastRan = $state<string | null>(null);
+  peek = $state<{ open: boolean; pending: boolean; reason: Said | null }>({ open: false, pending: false, reason: null });
+  errors = $state<ServerError[]>([]);
+  /** The latest result with its step number, for the aria-live sentence about it. */
+  announcement = $state.raw<{ n: number; result: StepResult } | null>(null);
+  /** Set when a reload found its old container gone and the server made a new one. */
+  sessionReplaced = $state(false);
+  /** Whether the container's terminal has shown anything yet (else the page explains it). */
+  mainHasOutput = $state(false);
+  /** The student's edited parameters, by step id. */
+  drafts = $state<Record<string, Draft>>({});
+
+  readonly steps: LessonStep[] = $derived(this.lesson?.steps ?? []);
+  readonly doneCount = $derived(this.steps.filter((s) => this.results[s.id]?.ok).length);
+  /** The first step that has not succeeded: what Shift+Enter and "Run all" continue from. */
+  readonly currentStep: string | null = $derived(this.steps.find((s) => !this.results[s.id]?.ok)?.id ?? null);
+  readonly busy = $derived(this.requested !== null || this.running !== null || this.runAllActive);
+
+  private socket: LabSocket | null = null;
+  private attempts = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private sinks = new Map<Channel, TerminalSink>();
+  private unattached = new Map<Channel, Uint8Array[]>();
+  private sizes = new Map<Channel, { cols: number; rows: number }>();
+  private sentSizes = new Map<Channel, string>();
+  private errorSeq = 0;
+  private resetAsked = false;
+  private readonly flow = new FlowControl((pause) => this.socket?.send({ t: pause ? 'pause' : 'resume' }));
+  private readonly encoder = new TextEncoder();
+  /** Called with the message each time a `result` arrives (the notebook moves focus on it). */
+  onResult: ((r: StepResult) => void) | null = null;
+
+  // ------------------------------------------------------------------ connection
+
+  /** Open (or switch to) a lesson's session. */
+  start(lessonId: string): void {
+    if (this.socket && lessonId === this.lessonId) return;
+    this.stop();
+    this.lessonId = lessonId;
+    this.lesson = null;
+    this.results = {};
+    this.snapshot = null;
+    this.attempts = 0;
+    this.restoreDrafts();
+    this.connect();
+  }
+
+  private stop(): void {
+    clearTimeout(this.reconnectTimer);
+    this.socket?.close();
+    this.socket = null;
+  }
+
+  private sessionKey(): string {
+    return `stepbox.session.${this.lessonId}`;
+  }
+
+  private connect(): void {
+    this.status = this.attempts === 0 ? 'connecting' : this.status;
+    const socket = new LabSocket({
+      open: () => {
+        const main = this.sizes.get(CHANNEL.main) ?? { cols: 80, rows: 24 };
+        const session = storage()?.getItem(this.sessionKey()) ?? undefined;
+        this.flow.reset();
+        this.sentSizes.set(CHANNEL.main, `${main.cols}x${main.rows}`);
+        socket.send({ t: 'hello', v: PROTOCOL_VERSION, lesson: this.lessonId, ...(session ? { session } : {}), ...main });
+      },
+      message: (msg) => this.receive(msg),
+      bytes: (channel, data) => this.output(channel, data),
+      close: (code) => (code === CLOSE_DISPLACED ? this.displaced() : this.dropped()),
+    });
+    this.socket = socket;
+  }
+
+  /**
+   * Another tab took this session. Reconnecting on our own would take it back, and the
+   * two tabs would steal it from each other forever: wait for the student to ask.
+   */
+  private displaced(): void {
+    this.forgetInFlight();
+    this.status = 'displaced';
+  }
+
+  /** "Use it here": re-attach the session the other tab has. */
+  takeBack(): void {
+    if (this.status !== 'displaced') return;
+    this.attempts = 0;
+    this.connect();
+  }
+
+  private dropped(): void {
+    this.forgetInFlight();
+    this.attempts++;
+    this.status = this.attempts >= ATTEMPTS_BEFORE_HINT ? 'failed' : 'reconnecting';
+    const delay = BACKOFF_MS[Math.min(this.attempts - 1, BACKOFF_MS.length - 1)]!;
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** A closed socket answers nothing more: no run is pending and no peek shell is open. */
+  private forgetInFlight(): void {
+    this.socket = null;
+    this.requested = null;
+    this.running = null;
+    this.runAllActive = false;
+    this.peek = { open: false, pending: false, reason: null };
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  private receive(msg: ServerMessage): void {
+    switch (msg.t) {
+      case 'welcome':
+        return this.welcome(msg);
+      case 'running':
+        this.requested = null;
+        this.running = msg.stepId;
+        return;
+      case 'result':
+        return this.result(msg.result);
+      case 'state':
+        this.phase = msg.phase;
+        this.snapshot = msg.snapshot;
+        this.exitInfo = msg.exitInfo;
+        return;
+      case 'peek':
+        this.peek = { open: msg.open, pending: false, reason: msg.open ? null : (msg.reason ?? null) };
+        // The peek pty starts with a default size; ours may have been sent before it existed.
+        this.sentSizes.delete(CHANNEL.peek);
+        if (msg.open) this.sendSize(CHANNEL.peek);
+        return;
+      case 'error':
+        this.requested = null;
+        this.runAllActive = false;
+        this.errors = [...this.errors, { id: ++this.errorSeq, code: msg.code, en: msg.en, zh: msg.zh }];
+        return;
+    }
+  }
+
+  private welcome(msg: Extract<ServerMessage, { t: 'welcome' }>): void {
+    const asked = storage()?.getItem(this.sessionKey()) ?? null;
+    // A new container has a new pty, and a re-attached one has its recent output replayed
+    // by the server right after this message: either way, what the terminals show is stale.
+    for (const sink of this.sinks.values()) sink.clear();
+    this.unattached.clear();
+    this.mainHasOutput = false;
+    // Only a page that hoped to re-attach and could not deserves a word about it, not a Restart.
+    this.sessionReplaced = asked !== null && asked !== msg.session && !this.resetAsked;
+    this.resetAsked = false;
+    storage()?.setItem(this.sessionKey(), msg.session);
+    this.status = 'open';
+    this.attempts = 0;
+    this.sessionId = msg.session;
+    this.lesson = msg.lesson;
+    this.host = msg.host;
+    const results: Record<string, StepResult> = {};
+    for (const r of msg.results) if (r.stepId) results[r.stepId] = r;
+    this.results = results;
+    this.refusedAgain = {};
+    this.lastRan = msg.results.at(-1)?.stepId ?? null;
+    this.phase = msg.phase;
+    this.snapshot = msg.snapshot;
+    this.exitInfo = null;
+    this.requested = null;
+    this.running = null;
+    this.runAllActive = false;
+    this.peek = { open: false, pending: false, reason: null };
+    this.seedDrafts(msg.lesson);
+    // The server's pty has the size hello gave, or a default after a reset: send ours again.
+    this.sentSizes.clear();
+    this.sendSize(CHANNEL.main);
+  }
+
+  private result(r: StepResult): void {
+    const id = r.stepId;
+    if (id) {
+      const { [id]: _old, ...others } = this.refusedAgain;
+      if (r.refusal && r.calls.length === 0 && this.results[id]?.ok) this.refusedAgain = { ...others, [id]: r };
+      else {
+        this.results = { ...this.results, [id]: r };
+        this.refusedAgain = others;
+      }
+    }
+    this.snapshot = r.snapshot;
+    this.phase = r.phase;
+    if (r.phase !== 'exited') this.exitInfo = null;
+    this.lastRan = r.stepId ?? this.lastRan;
+    if (this.running === r.stepId || this.requested === r.stepId) {
+      this.running = null;
+      this.requested = null;
+    }
+    this.announce(r);
+    if (this.runAllActive) {
+      if (r.ok) this.runNextOfAll();
+      else this.stopRunAll(r.stepId ?? null);
+    }
+    this.onResult?.(r);
+  }
+
+  private announce(r: StepResult): void {
+    this.announcement = { n: this.steps.findIndex((s) => s.id === r.stepId) + 1, result: r };
+  }
+
+  // ------------------------------------------------------------------ actions
+
+  /** Whether step `id`'s Run button may be pressed: every earlier step has succeeded. */
+  unlocked(id: string): boolean {
+    for (const s of this.steps) {
+      if (s.id === id) return true;
+      if (!this.results[s.id]?.ok) return false;
+    }
+    return false;
+  }
+
+  run(stepId: string, params: Draft): boolean {
+    if (!this.socket?.isOpen || this.busy || !this.unlocked(stepId)) return false;
+    this.attention = null;
+    this.requested = stepId;
+    this.socket.send({ t: 'run', stepId, params });
+    return true;
+  }
+
+  /**
+   * Run every remaining step in order, each with the student's own parameters. The page
+   * drives this one `run` at a time rather than sending `runAll`, because the server's
+   * runAll uses the lesson's parameters and would ignore the student's edits.
+   */
+  runAll(): void {
+    if (!this.socket?.isOpen || this.busy || this.currentStep === null) return;
+    this.runAllActive = true;
+    this.attention = null;
+    this.runNextOfAll();
+  }
+
+  private runNextOfAll(): void {
+    const step = this.steps.find((s) => s.id === this.currentStep);
+    if (!step || !this.socket?.isOpen) return this.stopRunAll(null);
+    const params = $state.snapshot(this.drafts[step.id]) ?? cloneParams(step.params);
+    // An edit that does not validate stops the run at its step, where the problem is shown.
+    if (!validate(step.kind, params, prefs.lang).ok) return this.stopRunAll(step.id);
+    this.requested = step.id;
+    this.socket.send({ t: 'run', stepId: step.id, params });
+  }
+
+  private stopRunAll(at: string | null): void {
+    this.runAllActive = false;
+    this.attention = at;
+  }
+
+  reset(): void {
+    if (!this.socket?.isOpen) return;
+    this.requested = null;
+    this.runAllActive = false;
+    this.resetAsked = true;
+    this.socket.send({ t: 'reset' });
+  }
+
+  setPeek(open: boolean): void {
+    if (!this.socket?.isOpen) return;
+    if (!open) this.sinks.get(CHANNEL.peek)?.clear();
+    this.peek = { open: this.peek.open, pending: open, reason: null };
+    this.socket.send({ t: 'peek', open });
+    // Closing needs no answer to be true for the page.
+    if (!open) this.peek = { open: false, pending: false, reason: null };
+  }
+
+  dismissError(id: number): void {
+    this.errors = this.errors.filter((e) => e.id !== id);
+  }
+
+  // ------------------------------------------------------------------ terminals
+
+  /** Connect a terminal component to a channel; returns the function that disconnects it. */
+  attach(channel: Channel, sink: TerminalSink): () => void {
+    this.sinks.set(channel, sink);
+    for (const chunk of this.unattached.get(channel) ?? []) this.deliver(sink, chunk);
+    this.unattached.delete(channel);
+    return () => {
+      if (this.sinks.get(channel) === sink) this.sinks.delete(channel);
+    };
+  }
+
+  private output(channel: Channel, data: Uint8Array): void {
+    if (channel === CHANNEL.main && !this.mainHasOutput) this.mainHasOutput = true;
+    const sink = this.sinks.get(channel);
+    if (sink) return this.deliver(sink, data);
+    const kept = this.unattached.get(channel) ?? [];
+    if (kept.reduce((n, c) => n + c.length, 0) < UNATTACHED_LIMIT) kept.push(data.slice());
+    this.unattached.set(channel, kept);
+  }
+
+  private deliver(sink: TerminalSink, data: Uint8Array): void {
+    const n = data.length;
+    this.flow.queued(n);
+    sink.write(data, () => this.flow.drained(n));
+  }
+
+  /** Keys typed into a terminal (xterm's onData gives text). */
+  input(channel: Channel, text: string): void {
+    this.socket?.sendBytes(channel, this.encoder.encode(text));
+  }
+
+  /** xterm's onBinary: each char is one byte (some mouse reports are not UTF-8). */
+  inputBinary(channel: Channel, data: string): void {
+    this.socket?.sendBytes(channel, Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
+  }
+
+  resize(channel: Channel, cols: number, rows: number): void {
+    this.sizes.set(channel, { cols: clamp(cols, SIZE_LIMITS.cols), rows: clamp(rows, SIZE_LIMITS.rows) });
+    this.sendSize(channel);
+  }
+
+  private sendSize(channel: Channel): void {
+    const size = this.sizes.get(channel);
+    if (!size || !this.socket?.isOpen || this.status !== 'open') return;
+    const key = `${size.cols}x${size.rows}`;
+    if (this.sentSizes.get(channel) === key) return;
+    this.sentSizes.set(channel, key);
+    this.socket.send({ t: 'resize', channel, ...size });
+  }
+
+  // ------------------------------------------------------------------ drafts
+
+  private draftsKey(): string {
+    return `stepbox.drafts.${this.lessonId}`;
+  }
+
+  private restoreDrafts(): void {
+    try {
+      const saved = storage()?.getItem(this.draftsKey());
+      this.drafts = saved ? (JSON.parse(saved) as Record<string, Draft>) : {};
+    } catch {
+      this.drafts = {};
+    }
+  }
+
+  /** Give every step without an edit of its own a copy of the lesson's parameters. */
+  private seedDrafts(lesson: Lesson): void {
+    for (const s of lesson.steps) if (!(s.id in this.drafts)) this.drafts[s.id] = cloneParams(s.params);
+  }
+
+  resetDraft(step: LessonStep): void {
+    this.drafts[step.id] = cloneParams(step.params);
+  }
+
+  /** Remember edits across a reload (call from an effect: it reads every draft deeply). */
+  persistDrafts(): void {
+    const text = JSON.stringify(this.drafts);
+    try {
+      storage()?.setItem(this.draftsKey(), text);
+    } catch {
+      // too large or storage disabled: edits live as long as the page
+    }
+  }
+
+  statusOf(id: string): StepStatus {
+    if (this.running === id || this.requested === id) return 'running';
+    const r = this.results[id];
+    if (!r) return 'todo';
+    if (r.ok) return 'ok';
+    return r.refusal ? 'refused' : 'failed';
+  }
+}
+
+export const lab = new Lab();

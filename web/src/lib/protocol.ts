@@ -1,0 +1,9 @@
+// The one place the page reaches into the server's sources: the shared protocol, kernel
+// names, step schemas and lesson types. Everything else imports them from here, so the
+// relative path is written once, and any tool (vite, tsc, vitest) resolves it as is.
+export * from '../../../lab-server/src/protocol/messages.ts';
+export * from '../../../lab-server/src/protocol/results.ts';
+export * from '../../../lab-server/src/protocol/steps.ts';
+export * from '../../../lab-server/src/protocol/kernel.ts';
+export * from '../../../lab-server/src/protocol/calls.ts';
+export type { Lesson, LessonStep } from '../../../lab-server/src/lessons/format.ts';
