@@ -3,6 +3,7 @@ import { Lab } from '../session/lab.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 import { evaluate } from '../lessons/expect.ts';
 import { loadLesson } from '../lessons/load.ts';
+import { solveTask } from '../lessons/tasks.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { mainCall } from '../protocol/calls.ts';
 
@@ -46,6 +47,13 @@ export async function play(id: string, opts: PlayOptions): Promise<number> {
         failed = true;
         break;
       }
+      for (const task of step.tasks) {
+        const done = await solveTask(session, task);
+        if (opts.json) console.log(JSON.stringify({ stepId: step.id, task: task.id, ok: done }));
+        else console.log(`  ${done ? '✓' : '✗'} task ${task.id}: ${task.title.en}`);
+        if (!done) failed = true;
+      }
+      if (failed) break;
     }
     if (opts.exec && !failed) {
       if (session.state.phase !== 'running') {

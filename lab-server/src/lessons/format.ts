@@ -25,6 +25,32 @@ export const Expect = z
   .strict();
 export type Expect = z.infer<typeof Expect>;
 
+/**
+ * How a task is checked: always by asking the kernel, never by reading what the student
+ * typed. `inside` runs a command in the container's namespaces (through the helper's peek
+ * mode, with the container's own busybox as the probe) and looks at its output; `file`
+ * reads a file on the host, where `{pid}` is the container's host pid and `{cgroup:cpu}`
+ * the session's group directory for that controller.
+ */
+export const TaskCheck = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('inside'), argv: z.array(z.string().min(1)).min(1).max(16), equals: z.string().optional(), matches: z.string().optional() }).strict(),
+  z.object({ kind: z.literal('file'), path: z.string().regex(/^\//), equals: z.string().optional(), matches: z.string().optional() }).strict(),
+]);
+export type TaskCheck = z.infer<typeof TaskCheck>;
+
+export const Task = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/),
+    title: Said,
+    /** Shown when the task has stayed open for a while. */
+    hint: Said,
+    check: TaskCheck,
+    /** What a student could type; `stepbox play` types it to prove the task can be done. */
+    solution: z.string().min(1).max(2000),
+  })
+  .strict();
+export type Task = z.infer<typeof Task>;
+
 export const StepFront = z
   .object({
     kind: z.enum(STEP_KINDS as [StepKind, ...StepKind[]]),
@@ -33,6 +59,7 @@ export const StepFront = z
     title: Said,
     params: z.record(z.string(), z.unknown()).default({}),
     expect: Expect.default({}),
+    tasks: z.array(Task).max(8).default([]),
   })
   .strict();
 
@@ -51,6 +78,7 @@ export interface LessonStep {
   title: z.infer<typeof Said>;
   params: Record<string, unknown>;
   expect: Expect;
+  tasks: Task[];
   body: z.infer<typeof Said>;
 }
 

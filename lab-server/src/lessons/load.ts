@@ -49,7 +49,20 @@ export function loadLesson(id: string, dir = LESSONS_DIR): Lesson {
     const s = check(StepFront, parsed.front, where);
     // Parameters are checked against the step kind's own schema now, not when a student runs it.
     check(StepParams[s.kind] as z.ZodType<unknown>, s.params, `${where} params`);
-    return { id: f.replace(/\.md$/, ''), kind: s.kind, block: s.block, title: s.title, params: s.params, expect: s.expect, body: parsed.body };
+    const ids = s.tasks.map((t) => t.id);
+    if (new Set(ids).size !== ids.length) throw new LessonError(`${where}: two tasks share an id`);
+    for (const t of s.tasks) {
+      const re = t.check.matches;
+      if (re !== undefined) {
+        try {
+          new RegExp(re);
+        } catch {
+          throw new LessonError(`${where}: task ${t.id}: "${re}" is not a regular expression`);
+        }
+      }
+      if (t.check.equals === undefined && re === undefined) throw new LessonError(`${where}: task ${t.id}: its check needs equals or matches`);
+    }
+    return { id: f.replace(/\.md$/, ''), kind: s.kind, block: s.block, title: s.title, params: s.params, expect: s.expect, tasks: s.tasks, body: parsed.body };
   });
   return { id, title: front.title, image: front.image, intro: head.body, steps };
 }

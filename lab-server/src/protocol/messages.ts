@@ -15,6 +15,8 @@
 //   ◀─── peek {open, reason?}
 //   ──── resize {channel, cols, rows} ────▶
 //   ──── pause / resume ──────────────────▶  flow control: the server stops reading the pty
+//   ──── watch {stepId} ──────────────────▶  check the step's tasks about once a second
+//   ◀─── tasks {stepId, done}                 whenever the set of finished tasks changes
 //   ◀─── state {phase, snapshot}              whenever the container changes on its own
 //   ◀─── error {code, en, zh}
 //
@@ -41,6 +43,7 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('reset') }).strict(),
   z.object({ t: z.literal('peek'), open: z.boolean() }).strict(),
   z.object({ t: z.literal('resize'), channel: z.union([z.literal(0), z.literal(1)]), ...size }).strict(),
+  z.object({ t: z.literal('watch'), stepId: stepId.nullable() }).strict(),
   z.object({ t: z.literal('pause') }).strict(),
   z.object({ t: z.literal('resume') }).strict(),
 ]);
@@ -52,6 +55,7 @@ export type ServerMessage =
   | { t: 'result'; result: StepResult }
   | { t: 'state'; phase: Phase; snapshot: Snapshot; exitInfo: string | null }
   | { t: 'peek'; open: boolean; reason?: Said }
+  | { t: 'tasks'; stepId: string; done: string[] }
   | { t: 'error'; code: string; en: string; zh: string };
 
 /** Binary frame: channel byte + terminal bytes. */

@@ -3,6 +3,7 @@
 import type { WebSocket, RawData } from 'ws';
 import { spawnPty, type TermSize } from '../helper/client.ts';
 import { evaluate } from '../lessons/expect.ts';
+import { taskDone } from '../lessons/tasks.ts';
 import { ClientMessage, CHANNEL, PROTOCOL_VERSION, frame, type ServerMessage } from '../protocol/messages.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { isAlive } from '../sys/proc.ts';
@@ -13,6 +14,8 @@ const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 128 * 1024;
 /** Terminal output is coalesced into frames of at most this size. */
 const MAX_FRAME = 64 * 1024;
+/** How often the open step's tasks are checked against the kernel. */
+const TASK_CHECK_MS = 1000;
 
 export class Connection implements Attachment {
   private entry: Entry | null = null;
@@ -21,6 +24,8 @@ export class Connection implements Attachment {
   private clientPaused = false;
   private socketPaused = false;
   private busy: Promise<unknown> = Promise.resolve();
+  /** The step whose tasks are being checked, and the timer that checks them. */
+  private watching: { stepId: string; timer: NodeJS.Timeout; done: string } | null = null;
   /** Set when hello arrives, before its session exists: later messages queue behind it. */
   private greeted = false;
 
@@ -32,6 +37,7 @@ export class Connection implements Attachment {
     // ws reports an oversized or malformed frame as an error, then closes (1009, 1002).
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
+      this.unwatch();
       if (this.entry) this.hub.detach(this.entry, this);
       this.entry = null;
     });
@@ -96,6 +102,8 @@ export class Connection implements Attachment {
         if (msg.channel === CHANNEL.main) this.entry!.session.resize(msg);
         else this.entry!.peek?.resize(msg.cols, msg.rows);
         return;
+      case 'watch':
+        return this.watch(msg.stepId);
       case 'pause':
       case 'resume':
         this.clientPaused = msg.t === 'pause';
@@ -166,6 +174,37 @@ export class Connection implements Attachment {
     if (!(result.refusal && result.calls.length === 0 && before?.ok)) e.results.set(stepId, result);
     this.send({ t: 'result', result });
     return result;
+  }
+
+  /** While a step is open on the page, ask the kernel about its tasks once a second. */
+  private watch(stepId: string | null): void {
+    this.unwatch();
+    const step = this.entry!.lesson.steps.find((s) => s.id === stepId);
+    if (!step || step.tasks.length === 0) return;
+    let checking = false;
+    const tick = async () => {
+      const e = this.entry;
+      if (checking || !e) return;
+      checking = true;
+      try {
+        const done: string[] = [];
+        for (const task of step.tasks) if (await taskDone(e.session, task)) done.push(task.id);
+        const key = done.join(' ');
+        if (this.watching?.stepId === step.id && this.watching.done !== key) {
+          this.watching.done = key;
+          this.send({ t: 'tasks', stepId: step.id, done });
+        }
+      } finally {
+        checking = false;
+      }
+    };
+    this.watching = { stepId: step.id, timer: setInterval(() => void tick(), TASK_CHECK_MS), done: '-' };
+    void tick();
+  }
+
+  private unwatch(): void {
+    if (this.watching) clearInterval(this.watching.timer);
+    this.watching = null;
   }
 
   private async reset(): Promise<void> {
@@ -246,6 +285,7 @@ export class Connection implements Attachment {
   }
 
   displaced(): void {
+    this.unwatch();
     this.entry = null;
     this.ws.close(4001, 'this session was opened in another tab');
   }

@@ -68,6 +68,10 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.opts.name;
   }
 
+  get cgroups(): CgroupTree {
+    return this.opts.cgroups;
+  }
+
   static async open(opts: SessionOptions): Promise<Session> {
     const dir = sessionDir(opts.name);
     // 0711: container root in a user namespace is an ordinary uid on the host and must be

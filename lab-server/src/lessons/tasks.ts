@@ -1,0 +1,61 @@
+// Checks of a lesson's tasks against the kernel, and their scripted solutions.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { STEPPER } from '../helper/client.ts';
+import type { Controller } from '../protocol/kernel.ts';
+import type { Session } from '../session/session.ts';
+import { isAlive } from '../sys/proc.ts';
+import type { Task, TaskCheck } from './format.ts';
+import { typeAndCapture } from '../session/terminal.ts';
+
+const run = promisify(execFile);
+const CHECK_TIMEOUT_MS = 3000;
+
+function matches(text: string, check: TaskCheck): boolean {
+  const got = text.trim();
+  if (check.equals !== undefined && got !== check.equals) return false;
+  if (check.matches !== undefined && !new RegExp(check.matches, 'm').test(got)) return false;
+  return true;
+}
+
+/** Run argv inside the container's namespaces: the helper's peek mode, without a terminal. */
+export async function inside(session: Session, argv: string[]): Promise<string> {
+  const pid = session.state.pid;
+  if (pid === null || !isAlive(pid)) throw new Error('no container process');
+  const { stdout } = await run(STEPPER, ['peek', String(pid), ...argv], { timeout: CHECK_TIMEOUT_MS, encoding: 'utf8' });
+  return stdout;
+}
+
+function hostPath(session: Session, path: string): string {
+  return path
+    .replace(/\{pid\}/g, String(session.state.pid ?? 0))
+    .replace(/\{cgroup:([a-z]+)\}/g, (_, c: string) => {
+      const home = session.cgroups.home(c as Controller);
+      return home ? session.cgroups.dir(home, session.name) : '/nonexistent';
+    });
+}
+
+/** Does the kernel say the task is done? Any failure to ask counts as "not yet". */
+export async function taskDone(session: Session, task: Task): Promise<boolean> {
+  try {
+    const c = task.check;
+    const text = c.kind === 'inside' ? await inside(session, c.argv) : readFileSync(hostPath(session, c.path), 'utf8');
+    return matches(text, c);
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Do what a student would: type the solution into the container's shell (or, before exec,
+ * run it inside the container's namespaces), then wait for the kernel to agree.
+ */
+export async function solveTask(session: Session, task: Task, timeoutMs = 8000): Promise<boolean> {
+  if (session.state.phase === 'running') await typeAndCapture(session, task.solution, timeoutMs);
+  else await inside(session, ['/bin/sh', '-c', task.solution]).catch(() => '');
+  for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await sleep(100)) if (await taskDone(session, task)) return true;
+  return false;
+}
