@@ -1,31 +1,15 @@
 // A `yes` flood in the container must not grow the server's memory: when the page says
 // pause, the server stops reading the pty and the producer blocks in the kernel.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { LabServer } from '../../lab-server/src/server/app.ts';
-import { Lab } from '../../lab-server/src/session/lab.ts';
 import { sleep, until } from '../support/lab.ts';
+import { useServer } from '../support/server.ts';
 
-let lab: Lab;
-let server: LabServer;
-let base: string;
-let token: string;
-
-beforeAll(async () => {
-  lab = await Lab.start();
-  server = new LabServer(lab, { host: '127.0.0.1', port: 0, allowHosts: [], graceSeconds: 0.2 });
-  const url = new URL(await server.listen());
-  token = url.searchParams.get('token')!;
-  base = `${url.protocol}//${url.host}`;
-});
-
-afterAll(async () => {
-  await server.close();
-  await lab.shutdown();
-});
+const lab = useServer(0.2);
 
 it('pause stops the flood, resume restarts it, memory stays flat', async () => {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`, { headers: { origin: base, cookie: `stepbox_token=${token}` } });
+  const { base, cookie, server } = lab();
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`, { headers: { origin: base, cookie } });
   await new Promise((ok) => ws.once('open', ok));
   let bytes = 0;
   const results: { ok: boolean }[] = [];

@@ -1,28 +1,19 @@
 // The web server hands out root shells: only this machine's browser, holding this
 // launch's token, on the page this server served, may open a session.
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { LabServer } from '../../lab-server/src/server/app.ts';
-import { Lab } from '../../lab-server/src/session/lab.ts';
+import type { LabServer } from '../../lab-server/src/server/app.ts';
 import { until } from '../support/lab.ts';
+import { useServer } from '../support/server.ts';
 
-let lab: Lab;
+const lab = useServer(0.3);
 let server: LabServer;
 let base: string;
 let token: string;
 
-beforeAll(async () => {
-  lab = await Lab.start();
-  server = new LabServer(lab, { host: '127.0.0.1', port: 0, allowHosts: [], graceSeconds: 0.3 });
-  const url = new URL(await server.listen());
-  token = url.searchParams.get('token')!;
-  base = `${url.protocol}//${url.host}`;
-});
-
-afterAll(async () => {
-  await server.close();
-  await lab.shutdown();
+beforeAll(() => {
+  ({ server, base, token } = lab());
 });
 
 function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
