@@ -31,4 +31,6 @@ export async function serve(o: ServeCliOptions): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   console.log(`stepbox is ready: ${url}`);
+  console.log('  Open it in a browser on this machine. / 请在本机的浏览器中打开这个地址。');
+  console.log('  Ctrl+C stops the lab and removes every container it made. / 按 Ctrl+C 停止，并清除它创建的所有容器。');
 }
