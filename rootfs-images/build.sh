@@ -60,6 +60,7 @@ busybox)
     # reads $ENV (the helper sets ENV=/etc/shrc), so a function there can take many.
     cat > "$tmp/etc/shrc" <<'SH'
 # Read by interactive shells (ENV=/etc/shrc).
+case $PS1 in peek*) ;; *) PS1='\u@\h:\w\$ ' ;; esac
 readlink() {
   opts=
   while [ $# -gt 0 ]; do case $1 in -?*) opts="$opts $1"; shift ;; *) break ;; esac; done

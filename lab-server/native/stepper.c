@@ -76,10 +76,11 @@
 #define FLAGS(x)    (x), #x             /* a flag value and, as text, the code run */
 #define COUNT(a)    (sizeof(a) / sizeof((a)[0]))
 
-/* ENV names the file an interactive POSIX shell reads at start; images may have it. */
+/* ENV names the file an interactive POSIX shell reads at start: an image sets its
+ * prompt there (PS1 escapes differ between shells; "# " is understood by all). */
 static const char *const container_env[] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-	"HOME=/root", "TERM=xterm-256color", "LANG=C.UTF-8", "PS1=\\u@\\h:\\w\\$ ",
+	"HOME=/root", "TERM=xterm-256color", "LANG=C.UTF-8", "PS1=# ",
 	"ENV=/etc/shrc", NULL,
 };
 

@@ -1,70 +1,24 @@
 // The page against the real server and the real kernel, in Debian's Chromium: a student
 // opens the printed link, runs the whole book lesson one step at a time, and talks to the
 // container's shell. Also: a page from another origin must not get a session.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = join(ROOT, 'docs/screenshots');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+import { SHOTS, buildPage, launchBrowser, screen, startServer, stopServer } from './harness.ts';
 
 let server: ChildProcess;
 let url: string;
 let origin: string;
 let browser: Browser;
 
-/** Start `stepbox serve` on a port the kernel picks, and read the address it prints. */
-function startServer(): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['lab-server/bin/stepbox.mjs', 'serve', '--port', '0', '--grace', '5'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`stepbox serve printed no address in 30 s:\n${out}${err}`)), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /stepbox is ready: (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        ok({ proc, url: m[1]! });
-      }
-    });
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`stepbox serve exited with ${code}:\n${out}${err}`));
-    });
-  });
-}
-
-/** SIGTERM, as an operator would stop it, and wait until it has reaped its sessions and exited. */
-async function stopServer(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((ok) => proc.once('exit', () => ok()));
-  proc.kill('SIGTERM');
-  const late = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(late);
-}
-
-/** The text of the container's terminal, through the page's read-only test hook. */
-function screen(page: Page, channel = 0): Promise<string> {
-  // The hook's type lives in the page's sources; here it is only a function on window.
-  return page.evaluate((c) => (window as unknown as { __stepbox?: { screen(c: number): string } }).__stepbox?.screen(c) ?? '', channel);
-}
-
 beforeAll(async () => {
-  // Test the page as it is in the tree, not a stale build.
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'web', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
-  mkdirSync(SHOTS, { recursive: true });
+  buildPage();
   ({ proc: server, url } = await startServer());
   origin = new URL(url).origin;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchBrowser();
 }, 90_000);
 
 afterAll(async () => {

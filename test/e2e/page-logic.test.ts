@@ -8,11 +8,13 @@ import { describe, expect, test } from 'vitest';
 import { joinArgv, splitArgv } from '../../web/src/lib/argv.ts';
 import { FlowControl } from '../../web/src/lib/flow.ts';
 import { formatBytes, formatNs, inode } from '../../web/src/lib/format.ts';
-import { renderMarkdown } from '../../web/src/lib/markdown.ts';
+import { renderInline, renderMarkdown } from '../../web/src/lib/markdown.ts';
 import { validate } from '../../web/src/lib/params.ts';
 import { parseHash, stepHash } from '../../web/src/lib/route.ts';
 import { callName, markCalls, parseRegions, renderRegion, tokenizeC } from '../../web/src/lib/source.ts';
-import type { Call } from '../../lab-server/src/protocol/results.ts';
+import { chooseWatched, spoken, taskChanges } from '../../web/src/lib/tasks.ts';
+import type { LessonStep } from '../../lab-server/src/lessons/format.ts';
+import type { Call, StepResult } from '../../lab-server/src/protocol/results.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const call = (text: string, ret = 0, errno = ''): Call => ({ call: text, ret, errno, msg: errno ? 'failed' : '', ns: 1000 });
@@ -153,5 +155,36 @@ describe('small formats', () => {
     const html = renderMarkdown('hi <script>alert(1)</script> <img src=x onerror=alert(1)>');
     expect(html).not.toContain('<script');
     expect(html).not.toContain('<img');
+  });
+});
+
+describe('which step the server checks tasks for', () => {
+  const step = (id: string, tasks: number): LessonStep =>
+    ({ id, kind: 'exec', title: { en: id, zh: id }, params: {}, expect: {}, body: { en: '', zh: '' }, tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}` })) }) as unknown as LessonStep;
+  const ok = (...ids: string[]) => Object.fromEntries(ids.map((id) => [id, { ok: true } as StepResult]));
+  const steps = [step('01-clone', 0), step('02-exec', 2), step('03-more', 0), step('04-again', 1)];
+
+  test('none before a step with tasks has run', () => {
+    expect(chooseWatched(steps, {}, null)).toBeNull();
+    expect(chooseWatched(steps, ok('01-clone'), '02-exec')).toBeNull();
+  });
+  test('the furthest successful step with tasks, unless the student is on another one that qualifies', () => {
+    expect(chooseWatched(steps, ok('01-clone', '02-exec'), null)).toBe('02-exec');
+    expect(chooseWatched(steps, ok('01-clone', '02-exec', '03-more'), '03-more')).toBe('02-exec');
+    expect(chooseWatched(steps, ok('01-clone', '02-exec', '03-more', '04-again'), null)).toBe('04-again');
+    expect(chooseWatched(steps, ok('01-clone', '02-exec', '03-more', '04-again'), '02-exec')).toBe('02-exec');
+  });
+  test('a failed re-run takes the step out', () => {
+    const results = { ...ok('01-clone', '03-more'), '02-exec': { ok: false } as StepResult };
+    expect(chooseWatched(steps, results, '02-exec')).toBeNull();
+  });
+  test('changes between two reports, both ways', () => {
+    expect(taskChanges(['a', 'b', 'c'], ['a'], ['a', 'b'])).toEqual([{ id: 'b', done: true }]);
+    expect(taskChanges(['a', 'b'], ['a', 'b'], ['b'])).toEqual([{ id: 'a', done: false }]);
+    expect(taskChanges(['a'], ['a'], ['a'])).toEqual([]);
+  });
+  test('task titles: inline Markdown on the page, plain words for a screen reader', () => {
+    expect(renderInline('run `hostname box1` <b>now</b>')).toBe('run <code>hostname box1</code> &lt;b&gt;now&lt;/b&gt;');
+    expect(spoken('run `hostname box1` **now**')).toBe('run hostname box1 now');
   });
 });

@@ -1,4 +1,5 @@
-// Entry point: global styles, then the app.
+// Entry point: zod's settings first (modules run in import order), global styles, the app.
+import './lib/zod-setup.ts';
 import '@xterm/xterm/css/xterm.css';
 import './app.css';
 import { mount } from 'svelte';

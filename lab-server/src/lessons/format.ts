@@ -89,3 +89,11 @@ export interface Lesson {
   intro: z.infer<typeof Said>;
   steps: LessonStep[];
 }
+
+/** A task as the page sees it: what to do and a hint, never the check or the answer. */
+export type TaskView = Pick<Task, 'id' | 'title' | 'hint'>;
+export type LessonView = Omit<Lesson, 'steps'> & { steps: (Omit<LessonStep, 'tasks'> & { tasks: TaskView[] })[] };
+
+export function forPage(lesson: Lesson): LessonView {
+  return { ...lesson, steps: lesson.steps.map((s) => ({ ...s, tasks: s.tasks.map(({ id, title, hint }) => ({ id, title, hint })) })) };
+}

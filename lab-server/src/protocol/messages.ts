@@ -23,7 +23,7 @@
 // Terminal bytes travel as binary frames in both directions: the first byte is the
 // channel (0 the container's pty, 1 the peek shell), the rest is raw terminal data.
 import { z } from 'zod';
-import type { Lesson } from '../lessons/format.ts';
+import type { LessonView } from '../lessons/format.ts';
 import type { HostInfo, Phase, Said, Snapshot, StepResult } from './results.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -50,7 +50,7 @@ export const ClientMessage = z.discriminatedUnion('t', [
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 export type ServerMessage =
-  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: Lesson; host: HostInfo; results: StepResult[]; phase: Phase; snapshot: Snapshot; graceSeconds: number }
+  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; phase: Phase; snapshot: Snapshot; graceSeconds: number }
   | { t: 'running'; stepId: string }
   | { t: 'result'; result: StepResult }
   | { t: 'state'; phase: Phase; snapshot: Snapshot; exitInfo: string | null }

@@ -23,7 +23,9 @@ export function imageExists(name: string): boolean {
 /** The image with every owner shifted up by `base`, building it on first use. */
 export function shiftedImage(name: string, base: number): string {
   const dir = `${imageDir(name)}@${base}`;
-  if (existsSync(join(dir, '.stepbox-image'))) return dir;
+  const stamp = (d: string) => statSync(join(d, '.stepbox-image'), { throwIfNoEntry: false })?.mtimeMs ?? -1;
+  // A copy older than its image (rebuilt since) is made again.
+  if (stamp(dir) >= stamp(imageDir(name))) return dir;
   const tmp = `${dir}.tmp.${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   copyShifted(imageDir(name), tmp, base);

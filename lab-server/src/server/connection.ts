@@ -4,6 +4,8 @@ import type { WebSocket, RawData } from 'ws';
 import { spawnPty, type TermSize } from '../helper/client.ts';
 import { evaluate } from '../lessons/expect.ts';
 import { taskDone } from '../lessons/tasks.ts';
+import { LessonError } from '../lessons/load.ts';
+import { forPage } from '../lessons/format.ts';
 import { ClientMessage, CHANNEL, PROTOCOL_VERSION, frame, type ServerMessage } from '../protocol/messages.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { isAlive } from '../sys/proc.ts';
@@ -122,7 +124,12 @@ export class Connection implements Attachment {
       return;
     }
     if (old) this.hub.detach(old, this);
-    this.entry = await this.hub.open(lessonId, size);
+    try {
+      this.entry = await this.hub.open(lessonId, size);
+    } catch (e) {
+      if (!(e instanceof LessonError)) throw e;
+      return this.send({ t: 'error', code: 'no-lesson', en: `There is no lesson "${lessonId}" here.`, zh: `这里没有名为“${lessonId}”的课程。` });
+    }
     this.hub.attach(this.entry, this);
     this.welcome();
   }
@@ -133,7 +140,7 @@ export class Connection implements Attachment {
       t: 'welcome',
       v: PROTOCOL_VERSION,
       session: e.id,
-      lesson: e.lesson,
+      lesson: forPage(e.lesson),
       host: this.hub.hostInfo(),
       results: [...e.results.values()],
       phase: e.session.state.phase,
@@ -210,6 +217,7 @@ export class Connection implements Attachment {
   private async reset(): Promise<void> {
     const old = this.entry!;
     const size = { cols: 100, rows: 30 };
+    this.unwatch();
     this.entry = null;
     await this.hub.close(old);
     this.entry = await this.hub.open(old.lesson.id, size);

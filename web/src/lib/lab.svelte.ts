@@ -18,6 +18,7 @@ import { FlowControl } from './flow.ts';
 import { cloneParams, validate, type Draft } from './params.ts';
 import { prefs } from './prefs.svelte.ts';
 import { LabSocket } from './socket.ts';
+import { chooseWatched, taskChanges, taskKey } from './tasks.ts';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'displaced';
 export type StepStatus = 'todo' | 'running' | 'ok' | 'failed' | 'refused';
@@ -28,6 +29,12 @@ export interface TerminalSink {
   write(data: Uint8Array, done: () => void): void;
   /** Forget everything shown: a new container has a new pty. */
   clear(): void;
+}
+
+/** A task that changed state, for the aria-live sentence about it. */
+export interface TaskNews {
+  title: Said;
+  done: boolean;
 }
 
 export interface ServerError extends Said {
@@ -90,12 +97,25 @@ export class Lab {
   mainHasOutput = $state(false);
   /** The student's edited parameters, by step id. */
   drafts = $state<Record<string, Draft>>({});
+  /**
+   * The ids of each step's tasks that held at the server's last report. Only the watched
+   * step gets reports, so another step's entry is what was true when it was last watched.
+   */
+  tasksDone = $state.raw<Record<string, string[]>>({});
+  /** When each task (by taskKey) was first reported open: its hint shows by itself later. */
+  openSince = $state.raw<Record<string, number>>({});
+  /** The step the student last clicked in or focused: its tasks are the ones to check. */
+  focusedStep = $state<string | null>(null);
+  /** The step whose tasks the server is checking for this page now. */
+  watching = $state<string | null>(null);
+  taskNews = $state.raw<TaskNews | null>(null);
 
   readonly steps: LessonStep[] = $derived(this.lesson?.steps ?? []);
   readonly doneCount = $derived(this.steps.filter((s) => this.results[s.id]?.ok).length);
   /** The first step that has not succeeded: what Shift+Enter and "Run all" continue from. */
   readonly currentStep: string | null = $derived(this.steps.find((s) => !this.results[s.id]?.ok)?.id ?? null);
   readonly busy = $derived(this.requested !== null || this.running !== null || this.runAllActive);
+  readonly watchTarget: string | null = $derived(chooseWatched(this.steps, this.results, this.focusedStep));
 
   private socket: LabSocket | null = null;
   private attempts = 0;
@@ -106,6 +126,8 @@ export class Lab {
   private sentSizes = new Map<Channel, string>();
   private errorSeq = 0;
   private resetAsked = false;
+  /** What this socket was last told to watch; undefined: nothing yet, so say it even if null. */
+  private sentWatch: string | null | undefined = undefined;
   private readonly flow = new FlowControl((pause) => this.socket?.send({ t: pause ? 'pause' : 'resume' }));
   private readonly encoder = new TextEncoder();
   /** Called with the message each time a `result` arrives (the notebook moves focus on it). */
@@ -117,10 +139,25 @@ export class Lab {
   start(lessonId: string): void {
     if (this.socket && lessonId === this.lessonId) return;
     this.stop();
+    this.forgetInFlight();
+    // Nothing of the old lesson may linger while the new one's welcome is on its way.
+    for (const sink of this.sinks.values()) sink.clear();
+    this.unattached.clear();
     this.lessonId = lessonId;
     this.lesson = null;
+    this.sessionId = null;
     this.results = {};
+    this.refusedAgain = {};
     this.snapshot = null;
+    this.phase = 'empty';
+    this.exitInfo = null;
+    this.lastRan = null;
+    this.attention = null;
+    this.announcement = null;
+    this.mainHasOutput = false;
+    this.sessionReplaced = false;
+    this.focusedStep = null;
+    this.forgetTasks();
     this.attempts = 0;
     this.restoreDrafts();
     this.connect();
@@ -180,6 +217,8 @@ export class Lab {
   /** A closed socket answers nothing more: no run is pending and no peek shell is open. */
   private forgetInFlight(): void {
     this.socket = null;
+    this.sentWatch = undefined;
+    this.watching = null;
     this.requested = null;
     this.running = null;
     this.runAllActive = false;
@@ -209,6 +248,8 @@ export class Lab {
         this.sentSizes.delete(CHANNEL.peek);
         if (msg.open) this.sendSize(CHANNEL.peek);
         return;
+      case 'tasks':
+        return this.tasksReport(msg.stepId, msg.done);
       case 'error':
         this.requested = null;
         this.runAllActive = false;
@@ -230,6 +271,9 @@ export class Lab {
     storage()?.setItem(this.sessionKey(), msg.session);
     this.status = 'open';
     this.attempts = 0;
+    // Another container (a reset, or an expired session): nothing known about its tasks.
+    // The same one re-attached keeps them until the server's fresh report, without a flicker.
+    if (msg.session !== this.sessionId) this.forgetTasks();
     this.sessionId = msg.session;
     this.lesson = msg.lesson;
     this.host = msg.host;
@@ -249,6 +293,38 @@ export class Lab {
     // The server's pty has the size hello gave, or a default after a reset: send ours again.
     this.sentSizes.clear();
     this.sendSize(CHANNEL.main);
+    // A new session, or a reset one, watches nothing until told.
+    this.sentWatch = undefined;
+    this.syncWatch();
+  }
+
+  private tasksReport(stepId: string, done: string[]): void {
+    const step = this.steps.find((s) => s.id === stepId);
+    if (!step) return;
+    const before = this.tasksDone[stepId];
+    this.tasksDone = { ...this.tasksDone, [stepId]: done };
+    // The first report about a step is a baseline, not news; later ones say what changed,
+    // including while the page was away from a container it has now re-attached.
+    if (before) {
+      const changes = taskChanges(step.tasks.map((t) => t.id), before, done);
+      const last = changes.at(-1);
+      const task = last && step.tasks.find((t) => t.id === last.id);
+      if (last && task) this.taskNews = { title: task.title, done: last.done };
+    }
+    const since = { ...this.openSince };
+    const now = Date.now();
+    for (const task of step.tasks) {
+      const key = taskKey(stepId, task.id);
+      if (done.includes(task.id)) delete since[key];
+      else since[key] ??= now;
+    }
+    this.openSince = since;
+  }
+
+  private forgetTasks(): void {
+    this.tasksDone = {};
+    this.openSince = {};
+    this.taskNews = null;
   }
 
   private result(r: StepResult): void {
@@ -342,6 +418,28 @@ export class Lab {
     this.socket.send({ t: 'peek', open });
     // Closing needs no answer to be true for the page.
     if (!open) this.peek = { open: false, pending: false, reason: null };
+  }
+
+  /** The student is looking at this step (clicked or focused something in it). */
+  focusStep(id: string): void {
+    if (this.focusedStep !== id) this.focusedStep = id;
+  }
+
+  /**
+   * Tell the server which step's tasks to check, when that changed. Call from an effect:
+   * it reads watchTarget, so it runs again whenever a result or the focus moves it.
+   */
+  syncWatch(): void {
+    const target = this.watchTarget;
+    if (!this.socket?.isOpen || this.status !== 'open' || target === this.sentWatch) return;
+    this.sentWatch = target;
+    this.watching = target;
+    this.socket.send({ t: 'watch', stepId: target });
+  }
+
+  /** Whether a task held at the last report for its step. */
+  taskDone(stepId: string, taskId: string): boolean {
+    return this.tasksDone[stepId]?.includes(taskId) ?? false;
   }
 
   dismissError(id: number): void {

@@ -26,3 +26,15 @@ export function renderMarkdown(source: string): string {
   }
   return html;
 }
+
+const inlineCache = new Map<string, string>();
+
+/** One line of Markdown without a paragraph around it: task titles and hints. */
+export function renderInline(source: string): string {
+  let html = inlineCache.get(source);
+  if (html === undefined) {
+    html = marked.parseInline(source, { async: false });
+    inlineCache.set(source, html);
+  }
+  return html;
+}

@@ -68,7 +68,7 @@ export class LabSocket {
   }
 }
 
-const KINDS = new Set(['welcome', 'running', 'result', 'state', 'peek', 'error']);
+const KINDS = new Set(['welcome', 'running', 'result', 'state', 'peek', 'tasks', 'error']);
 
 /** The server is trusted, but a malformed frame should be dropped, not crash the page. */
 function parseServerMessage(text: string): ServerMessage | null {

@@ -1,0 +1,192 @@
+// Lesson tasks in a browser, against the real server and kernel: the UTS lesson's shell
+// step lists what to try, the student renames the container in the xterm, and the page
+// shows what the kernel says (not what was typed). Also the lesson picker, and the hint
+// that opens by itself when a task has stayed open for a while (on a fake clock).
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SHOTS, buildPage, launchBrowser, startServer, stopServer } from './harness.ts';
+
+let server: ChildProcess;
+let url: string;
+let origin: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  buildPage();
+  // Long enough that switching lessons and back finds the container still there, on a busy machine too.
+  ({ proc: server, url } = await startServer(30));
+  origin = new URL(url).origin;
+  browser = await launchBrowser();
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (server) await stopServer(server);
+}, 30_000);
+
+const task = (page: Page, id: string): Locator => page.locator(`#step-02-exec li.task[data-task-id="${id}"]`);
+const stateOf = (page: Page, id: string) => task(page, id).getAttribute('data-state');
+
+/** Run one step with its button and wait for the kernel's answer. */
+async function runStep(page: Page, id: string): Promise<void> {
+  const cell = page.locator(`#step-${id}`);
+  await cell.locator('button.run').click();
+  await cell.locator('.badge.ok, .badge.failed, .badge.refused').waitFor({ timeout: 30_000 });
+  expect(await cell.locator('.badge.ok').count(), `step ${id} did not succeed:\n${await cell.innerText()}`).toBe(1);
+}
+
+/** Type a line into the container's shell. */
+async function shell(page: Page, line: string): Promise<void> {
+  await page.locator('.xterm').first().click();
+  await page.keyboard.type(`${line}\n`);
+}
+
+describe('tasks of the UTS lesson', () => {
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', locale: 'en-US' });
+    page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(url);
+    await page.locator('article[data-step-id]').first().waitFor();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  test('a link to the lesson opens it, with its tasks listed before they can be checked', async () => {
+    await page.goto(`${origin}/#/ns-uts`);
+    await expect.poll(() => page.locator('article[data-step-id]').count()).toBe(2);
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('0 of 2 steps');
+    expect(await page.locator('#step-02-exec .tasks h3').innerText()).toMatch(/try it/i);
+    expect(await page.locator('#step-02-exec li.task').count()).toBe(2);
+    expect([await stateOf(page, 'rename'), await stateOf(page, 'host-kept')]).toEqual(['open', 'open']);
+    expect(await page.locator('#step-02-exec .tasks').getAttribute('data-watched')).toBe('false');
+    expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('0/2 tasks');
+    // The first step has no tasks, and no empty "Try it" either.
+    expect(await page.locator('#step-01-clone .tasks').count()).toBe(0);
+  });
+
+  test('after the shell step, the server checks them: the host kept its name, the container is not renamed yet', async () => {
+    await runStep(page, '01-clone');
+    await runStep(page, '02-exec');
+    await expect.poll(() => page.locator('#step-02-exec .tasks').getAttribute('data-watched')).toBe('true');
+    await expect.poll(() => stateOf(page, 'host-kept'), { timeout: 10_000 }).toBe('done');
+    expect(await stateOf(page, 'rename')).toBe('open');
+    expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('1/2 tasks');
+  }, 60_000);
+
+  test('renaming the container in the terminal turns the task done, and says so', async () => {
+    await shell(page, 'hostname box1');
+    await expect.poll(() => stateOf(page, 'rename'), { timeout: 8_000 }).toBe('done');
+    expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('2/2 tasks');
+    // Screen readers hear it once, from a polite live region.
+    await expect.poll(() => page.locator('[data-testid="task-news"]').textContent()).toContain('Task done: Give the container the host name box1');
+    // The host's own name is untouched: the namespace is the container's alone.
+    expect(await stateOf(page, 'host-kept')).toBe('done');
+  });
+
+  test('the Hint button shows the hint, and hides it again', async () => {
+    const item = task(page, 'rename');
+    const button = item.locator('button.hint-toggle');
+    expect(await button.getAttribute('aria-expanded')).toBe('false');
+    expect(await item.locator('.hint').isVisible()).toBe(false);
+    await button.click();
+    expect(await button.getAttribute('aria-expanded')).toBe('true');
+    expect(await item.locator('.hint').innerText()).toContain('hostname NAME');
+
+    await page.evaluate(() => document.querySelector('#step-02-exec .tasks')!.scrollIntoView({ block: 'center' }));
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(SHOTS, 'tasks.png') });
+
+    await button.click();
+    expect(await item.locator('.hint').isVisible()).toBe(false);
+  });
+
+  test('the picker lists both lessons, and switching to the book shows its 20 steps', async () => {
+    const picker = page.locator('.topbar .lesson-pick select');
+    const options = await picker.locator('option').evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent]));
+    // Every lesson of lessons/, in order; the two this test knows must be among them.
+    expect(options.map(([id]) => id)).toEqual([...options.map(([id]) => id)].sort());
+    expect(options).toContainEqual(['book', expect.stringMatching(/\S/)]);
+    expect(options).toContainEqual(['ns-uts', 'UTS namespace: a host name of its own']);
+    expect(await picker.inputValue()).toBe('ns-uts');
+
+    await picker.selectOption('book');
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/book');
+    await expect.poll(() => page.locator('article[data-step-id]').count()).toBe(20);
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('0 of 20 steps');
+    expect(await page.locator('.tasks').count()).toBe(0);
+  });
+
+  test('switching back within the grace period finds the same container, its tasks checked again', async () => {
+    await page.locator('.topbar .lesson-pick select').selectOption('ns-uts');
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('2 of 2 steps');
+    await expect.poll(() => page.locator('#step-02-exec .tasks').getAttribute('data-watched')).toBe('true');
+    await expect.poll(() => stateOf(page, 'rename'), { timeout: 8_000 }).toBe('done');
+  });
+
+  test('the page shows the current truth: renaming it back opens the task again', async () => {
+    await shell(page, 'hostname other');
+    await expect.poll(() => stateOf(page, 'rename'), { timeout: 8_000 }).toBe('open');
+    expect(await page.locator('[data-testid="task-news"]').textContent()).toContain('no longer holds');
+    await shell(page, 'hostname box1');
+    await expect.poll(() => stateOf(page, 'rename'), { timeout: 8_000 }).toBe('done');
+  });
+
+  test('in Chinese and the dark theme, the tasks follow', async () => {
+    await page.getByRole('button', { name: 'Switch to the dark theme' }).click();
+    await page.getByRole('button', { name: '中文' }).click();
+    expect(await page.locator('#step-02-exec .tasks h3').innerText()).toBe('动手试试');
+    expect(await task(page, 'rename').locator('.title').innerText()).toContain('box1');
+    expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('任务 2/2');
+    const options = await page.locator('.topbar .lesson-pick option').allTextContents();
+    expect(options).toContain('UTS 命名空间：自己的主机名');
+    await task(page, 'host-kept').locator('button.hint-toggle').click();
+    await page.evaluate(() => document.querySelector('#step-02-exec .tasks')!.scrollIntoView({ block: 'center' }));
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(SHOTS, 'tasks-dark-zh.png') });
+  });
+
+  test('Restart forgets them: a new container has done nothing yet', async () => {
+    const restart = page.locator('.topbar .restart');
+    await restart.click();
+    await restart.click();
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('已完成 0 / 2 步');
+    expect([await stateOf(page, 'rename'), await stateOf(page, 'host-kept')]).toEqual(['open', 'open']);
+    expect(await page.locator('#step-02-exec .tasks').getAttribute('data-watched')).toBe('false');
+  });
+});
+
+describe('a task left open', () => {
+  test('shows its hint by itself after 45 seconds', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    try {
+      // A fake clock in the page: 45 s pass in an instant, the kernel's checks still run for real.
+      await context.clock.install();
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.goto(`${origin}/#/ns-uts`);
+      await expect.poll(() => page.locator('article[data-step-id]').count()).toBe(2);
+      await page.locator('.topbar .run-all').click();
+      await expect.poll(() => stateOf(page, 'host-kept'), { timeout: 30_000 }).toBe('done');
+      const rename = task(page, 'rename');
+      expect(await rename.getAttribute('data-state')).toBe('open');
+
+      await page.clock.fastForward(30_000);
+      expect(await rename.locator('.hint').isVisible()).toBe(false);
+      await page.clock.fastForward(16_000);
+      await expect.poll(() => rename.locator('.hint').isVisible()).toBe(true);
+      expect(await rename.locator('button.hint-toggle').getAttribute('aria-expanded')).toBe('true');
+      // A task that holds needs no help.
+      expect(await task(page, 'host-kept').locator('.hint').isVisible()).toBe(false);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});
