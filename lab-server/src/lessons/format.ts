@@ -34,7 +34,7 @@ export type Expect = z.infer<typeof Expect>;
  */
 export const TaskCheck = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('inside'), argv: z.array(z.string().min(1)).min(1).max(16), equals: z.string().optional(), matches: z.string().optional() }).strict(),
-  z.object({ kind: z.literal('file'), path: z.string().regex(/^\//), equals: z.string().optional(), matches: z.string().optional() }).strict(),
+  z.object({ kind: z.literal('file'), path: z.string().regex(/^(\/|\{cgroup:[a-z]+\}\/)/, 'an absolute path, or one starting with {cgroup:<controller>}/'), equals: z.string().optional(), matches: z.string().optional() }).strict(),
 ]);
 export type TaskCheck = z.infer<typeof TaskCheck>;
 

@@ -10,6 +10,8 @@ import type { Lesson } from '../lessons/format.ts';
 import { loadLesson } from '../lessons/load.ts';
 import type { HostInfo, StepResult } from '../protocol/results.ts';
 import { CONTROLLERS } from '../protocol/kernel.ts';
+import { processFamily } from '../sys/proc.ts';
+import { pidfdKill } from '../sys/ffi.ts';
 import type { TermSize } from '../helper/client.ts';
 
 /** Enough terminal history to redraw a screen after a reload, not a log of everything. */
@@ -58,6 +60,7 @@ export class Entry {
   closePeek(): void {
     const p = this.peek;
     this.peek = null;
+    if (p) for (const child of processFamily(p.pid)) pidfdKill(child);
     try {
       p?.kill('SIGKILL');
     } catch {

@@ -12,7 +12,7 @@ import { imageDir, shiftedImage } from '../rootfs/images.ts';
 import { STEPS } from '../steps/index.ts';
 import { succeeded, type StepCtx, type StepOutcome } from '../steps/step.ts';
 import { MNT_DETACH, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
-import { isAlive } from '../sys/proc.ts';
+import { isAlive, processFamily } from '../sys/proc.ts';
 import { record } from '../sys/record.ts';
 import { observe } from './observe.ts';
 import { sessionDir } from './paths.ts';
@@ -169,7 +169,10 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.reaped) return;
     this.reaped = true;
     const pid = this.state.pid;
-    if (pid !== null) pidfdKill(pid);
+    // Without a PID namespace or a cgroup, what the student started would outlive the
+    // shell: kill the whole family, not just its head.
+    // (Only while it lives: a dead container's pid may already belong to someone else.)
+    if (pid !== null && isAlive(pid)) for (const p of [pid, ...processFamily(pid)]) pidfdKill(p);
     this.helper.kill();
     await this.opts.cgroups.removeSession(this.opts.name);
     for (let i = 0; pid !== null && isAlive(pid) && i < 200; i++) await sleep(5);

@@ -33,6 +33,8 @@ export function typeAndCapture(session: Session, command: string, timeoutMs = 10
     };
     session.on('output', onData);
     session.on('exit', onExit);
-    session.write(`echo ${BEGIN.slice(0, 4)}""${BEGIN.slice(4)}; ${command}; echo ${END.slice(0, 4)}""${END.slice(4)}\n`);
+    // A command ending in & already ends its list: another ; would be a syntax error.
+    const sep = /&\s*$/.test(command) ? ' ' : '; ';
+    session.write(`echo ${BEGIN.slice(0, 4)}""${BEGIN.slice(4)}; ${command}${sep}echo ${END.slice(0, 4)}""${END.slice(4)}\n`);
   });
 }

@@ -112,3 +112,32 @@ export function allPids(): number[] {
 export function cmdline(pid: number): string[] {
   return readProcFile(pid, 'cmdline').split('\0').filter(Boolean);
 }
+
+/**
+ * Every process descended from pid, and every process in its session: what a student
+ * started in the container's shell, including jobs that were orphaned and adopted by
+ * init (they keep the shell's session id unless they called setsid).
+ */
+export function processFamily(pid: number): number[] {
+  const found = new Set<number>();
+  const walk = (p: number) => {
+    for (const t of readOr(() => readdirSync(`/proc/${p}/task`), [] as string[])) {
+      for (const c of readProcFile(p, `task/${t}/children`).split(/\s+/).filter(Boolean).map(Number)) {
+        if (!found.has(c)) {
+          found.add(c);
+          walk(c);
+        }
+      }
+    }
+  };
+  walk(pid);
+  const sid = sessionOf(pid);
+  if (sid !== null && sid === pid) for (const p of allPids()) if (p !== pid && sessionOf(p) === sid) found.add(p);
+  return [...found];
+}
+
+function sessionOf(pid: number): number | null {
+  const stat = readProcFile(pid, 'stat');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields.length > 3 ? Number(fields[3]) : null;
+}
