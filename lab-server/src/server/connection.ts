@@ -18,6 +18,7 @@ const LOW_WATER = 128 * 1024;
 const MAX_FRAME = 64 * 1024;
 /** How often the open step's tasks are checked against the kernel. */
 const TASK_CHECK_MS = 1000;
+const SNAPSHOT_REFRESH_MS = 2000;
 
 export class Connection implements Attachment {
   private entry: Entry | null = null;
@@ -26,6 +27,9 @@ export class Connection implements Attachment {
   private clientPaused = false;
   private socketPaused = false;
   private busy: Promise<unknown> = Promise.resolve();
+  /** While the shell runs, what the student does in it changes the kernel: re-read it. */
+  private refresh: NodeJS.Timeout | null = null;
+  private lastSnapshot = '';
   /** The step whose tasks are being checked, and the timer that checks them. */
   private watching: { stepId: string; timer: NodeJS.Timeout; done: string } | null = null;
   /** Set when hello arrives, before its session exists: later messages queue behind it. */
@@ -40,6 +44,7 @@ export class Connection implements Attachment {
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       this.unwatch();
+      if (this.refresh) clearInterval(this.refresh);
       if (this.entry) this.hub.detach(this.entry, this);
       this.entry = null;
     });
@@ -136,6 +141,7 @@ export class Connection implements Attachment {
 
   private welcome(): void {
     const e = this.entry!;
+    this.refresh ??= setInterval(() => this.refreshSnapshot(), SNAPSHOT_REFRESH_MS);
     this.send({
       t: 'welcome',
       v: PROTOCOL_VERSION,
@@ -281,6 +287,17 @@ export class Connection implements Attachment {
     if (!term) return;
     if (this.clientPaused || this.socketPaused) term.pause();
     else term.resume();
+  }
+
+  /** Send the snapshot again when the running container changed it (a mount, a new process's cgroup). */
+  private refreshSnapshot(): void {
+    const e = this.entry;
+    if (!e || e.session.state.phase !== 'running') return;
+    const snapshot = e.session.snapshot();
+    const key = JSON.stringify(snapshot);
+    if (key === this.lastSnapshot) return;
+    this.lastSnapshot = key;
+    this.send({ t: 'state', phase: e.session.state.phase, snapshot, exitInfo: e.session.state.exitInfo });
   }
 
   changed(): void {
