@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectCgroups } from '../../lab-server/src/cgroup/detect.ts';
 import type { Limit } from '../../lab-server/src/protocol/steps.ts';
-import { kernel, must, useLab } from '../support/lab.ts';
+import { kernel, must, until, useLab } from '../support/lab.ts';
 
 const host = detectCgroups();
 
@@ -57,9 +57,10 @@ describe(`cgroup steps (${host.mode})`, () => {
       expect(kernel.read(join(dir, joined)).split('\n')).toContain(String(pid));
       expect(kernel.cgroup(pid)).toContain(`/stepbox/${s.name}`);
       if (c === 'freezer') {
-        // A frozen process cannot run: the kernel reports it as frozen in its own words.
-        const state = home.hierarchy.version === 1 ? kernel.read(join(dir, 'freezer.state')) : kernel.read(join(dir, 'cgroup.events'));
-        expect(state).toMatch(/FROZEN|frozen 1/);
+        // A task that joins a frozen group is frozen too; the kernel says FREEZING (v1) or
+        // frozen 0 (v2) until it is, so wait for its word.
+        const state = () => (home.hierarchy.version === 1 ? kernel.read(join(dir, 'freezer.state')) : kernel.read(join(dir, 'cgroup.events')));
+        expect(await until(() => /^FROZEN$|^frozen 1$/m.test(state()), 3000), state()).toBe(true);
       }
     });
   }
