@@ -165,18 +165,7 @@ export class Connection implements Attachment {
     this.send({ t: 'running', stepId });
     let result: StepResult;
     if (missing) {
-      result = {
-        kind: step.kind,
-        stepId,
-        ok: false,
-        calls: [],
-        refusal: { code: 'out-of-order', en: `Run "${missing.title.en}" first: each step builds on the ones before it.`, zh: `请先运行“${missing.title.zh}”：每一步都建立在前面的步骤之上。` },
-        notes: [],
-        checks: [],
-        snapshot: e.session.snapshot(),
-        phase: e.session.state.phase,
-        ms: 0,
-      };
+      result = e.session.refused(step.kind, { code: 'out-of-order', en: `Run "${missing.title.en}" first: each step builds on the ones before it.`, zh: `请先运行“${missing.title.zh}”：每一步都建立在前面的步骤之上。` }, stepId);
     } else {
       result = await e.session.run({ kind: step.kind, params: { ...step.params, ...params } }, stepId);
       result.checks = evaluate(step.expect, result.snapshot);

@@ -1,5 +1,6 @@
 // One container under construction: the helper, its state, its cgroups and its rootfs.
 // Steps run one at a time, in the order they arrive.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
 import { chownSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +34,6 @@ export interface SessionEvents {
   exit: [string];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly state: State = emptyState();
@@ -92,21 +92,30 @@ export class Session extends EventEmitter<SessionEvents> {
     return next;
   }
 
-  private async runNow(req: StepRequest, stepId?: string): Promise<StepResult> {
-    const t0 = performance.now();
-    const finish = (outcome: StepOutcome, refused?: Refusal): StepResult => ({
-      kind: req.kind,
+  /** A result for a step that did not run, with the kernel's current state. */
+  refused(kind: StepRequest['kind'], refusal: Refusal, stepId?: string): StepResult {
+    return this.result(kind, stepId, { calls: [] }, 0, refusal);
+  }
+
+  private result(kind: StepRequest['kind'], stepId: string | undefined, outcome: StepOutcome, ms: number, refusal?: Refusal): StepResult {
+    return {
+      kind,
       stepId,
-      ok: !refused && succeeded(outcome),
+      ok: !refusal && succeeded(outcome),
       calls: outcome.calls,
-      refusal: refused,
+      refusal,
       error: outcome.error,
       notes: outcome.notes ?? [],
       checks: [],
       snapshot: this.snapshot(),
       phase: this.state.phase,
-      ms: performance.now() - t0,
-    });
+      ms,
+    };
+  }
+
+  private async runNow(req: StepRequest, stepId?: string): Promise<StepResult> {
+    const t0 = performance.now();
+    const finish = (outcome: StepOutcome, refused?: Refusal) => this.result(req.kind, stepId, outcome, performance.now() - t0, refused);
     if (this.reaped) return finish({ calls: [] }, refusal('reaped', 'This session has ended.', '这个会话已经结束。'));
     const parsed = StepParams[req.kind].safeParse(req.params);
     if (!parsed.success) {
