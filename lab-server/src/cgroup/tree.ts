@@ -1,6 +1,7 @@
 // The lab's own cgroups: `<own cgroup>/stepbox/<session>` in each hierarchy (or under
 // --cgroup-parent). Nothing outside that subtree is ever created, written or removed,
 // except enabling controllers for our own subtree on v2, which delegation requires.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Controller } from '../protocol/kernel.ts';
@@ -11,7 +12,6 @@ import { pidfdKill } from '../sys/ffi.ts';
 import type { CgroupHost, ControllerHome, Hierarchy } from './detect.ts';
 import { joinFile } from './knobs.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class CgroupTree {
   constructor(

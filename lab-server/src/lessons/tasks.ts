@@ -1,4 +1,5 @@
 // Checks of a lesson's tasks against the kernel, and their scripted solutions.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -47,7 +48,6 @@ export async function taskDone(session: Session, task: Task): Promise<boolean> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Do what a student would: type the solution into the container's shell (or, before exec,
