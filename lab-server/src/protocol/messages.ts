@@ -18,6 +18,7 @@
 //   ──── watch {stepId} ──────────────────▶  check the step's tasks about once a second
 //   ◀─── tasks {stepId, done}                 whenever the set of finished tasks changes
 //   ◀─── state {phase, snapshot}              whenever the container changes on its own
+//   ◀─── metrics {sample}                     about once a second while a cpu or memory group exists
 //   ◀─── error {code, en, zh}
 //
 // Terminal bytes travel as binary frames in both directions: the first byte is the
@@ -35,6 +36,44 @@ export type Channel = (typeof CHANNEL)[keyof typeof CHANNEL];
 const size = { cols: z.number().int().min(10).max(500), rows: z.number().int().min(5).max(200) };
 const stepId = z.string().regex(/^\d{2}-[a-z0-9-]+$/).max(64);
 const sessionId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+
+/**
+ * One reading of the session's cpu and memory groups, for the page's live graphs. A part
+ * is null while its group does not exist. The server builds it; the schema documents it
+ * and lets tests check what really travels.
+ */
+export const MetricsSample = z
+  .object({
+    /** When it was read, in milliseconds since the epoch (the server's clock). */
+    at: z.number(),
+    cpu: z
+      .object({
+        /**
+         * CPU time the group used since the previous sample, in % of one CPU (two busy CPUs
+         * make 200). Null on the first sample: a rate needs two readings.
+         */
+        percent: z.number().min(0).nullable(),
+        /** The quota in the same unit (quota ÷ period × 100); null when there is none. */
+        quotaPercent: z.number().positive().nullable(),
+        /** Where the CPU time was read: see session/metrics.ts for why there are three. */
+        source: z.enum(['cpu.stat', 'cpuacct.usage', 'proc']),
+      })
+      .strict()
+      .nullable(),
+    memory: z
+      .object({
+        /** What the kernel charges to the group (memory.usage_in_bytes, memory.current). */
+        bytes: z.number().int().min(0),
+        /** The limit it is held to; null when there is none. */
+        limitBytes: z.number().int().positive().nullable(),
+        /** How many processes the OOM killer has killed in the group so far. */
+        oomKills: z.number().int().min(0),
+      })
+      .strict()
+      .nullable(),
+  })
+  .strict();
+export type MetricsSample = z.infer<typeof MetricsSample>;
 
 export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('hello'), v: z.literal(PROTOCOL_VERSION), lesson: z.string().regex(/^[a-z0-9-]{1,40}$/), session: sessionId.optional(), ...size }).strict(),
@@ -56,6 +95,7 @@ export type ServerMessage =
   | { t: 'state'; phase: Phase; snapshot: Snapshot; exitInfo: string | null }
   | { t: 'peek'; open: boolean; reason?: Said }
   | { t: 'tasks'; stepId: string; done: string[] }
+  | { t: 'metrics'; sample: MetricsSample }
   | { t: 'error'; code: string; en: string; zh: string };
 
 /** Binary frame: channel byte + terminal bytes. */

@@ -8,6 +8,7 @@ import { LessonError } from '../lessons/load.ts';
 import { forPage } from '../lessons/format.ts';
 import { ClientMessage, CHANNEL, PROTOCOL_VERSION, frame, type ServerMessage } from '../protocol/messages.ts';
 import type { StepResult } from '../protocol/results.ts';
+import { Metrics } from '../session/metrics.ts';
 import { isAlive } from '../sys/proc.ts';
 import type { Attachment, Entry, Hub } from './hub.ts';
 
@@ -19,6 +20,8 @@ const MAX_FRAME = 64 * 1024;
 /** How often the open step's tasks are checked against the kernel. */
 const TASK_CHECK_MS = 1000;
 const SNAPSHOT_REFRESH_MS = 2000;
+/** How often the cpu and memory groups are sampled for the page's live graphs. */
+const METRICS_MS = 1000;
 
 export class Connection implements Attachment {
   private entry: Entry | null = null;
@@ -30,6 +33,8 @@ export class Connection implements Attachment {
   /** While the shell runs, what the student does in it changes the kernel: re-read it. */
   private refresh: NodeJS.Timeout | null = null;
   private lastSnapshot = '';
+  /** Samples the session's cpu and memory groups; made again for each new session. */
+  private metrics: { sampler: Metrics | null; timer: NodeJS.Timeout } | null = null;
   /** The step whose tasks are being checked, and the timer that checks them. */
   private watching: { stepId: string; timer: NodeJS.Timeout; done: string } | null = null;
   /** Set when hello arrives, before its session exists: later messages queue behind it. */
@@ -45,6 +50,7 @@ export class Connection implements Attachment {
     ws.on('close', () => {
       this.unwatch();
       if (this.refresh) clearInterval(this.refresh);
+      if (this.metrics) clearInterval(this.metrics.timer);
       if (this.entry) this.hub.detach(this.entry, this);
       this.entry = null;
     });
@@ -142,6 +148,7 @@ export class Connection implements Attachment {
   private welcome(): void {
     const e = this.entry!;
     this.refresh ??= setInterval(() => this.refreshSnapshot(), SNAPSHOT_REFRESH_MS);
+    this.metrics ??= { sampler: null, timer: setInterval(() => this.sendMetrics(), METRICS_MS) };
     this.send({
       t: 'welcome',
       v: PROTOCOL_VERSION,
@@ -287,6 +294,15 @@ export class Connection implements Attachment {
     if (key === this.lastSnapshot) return;
     this.lastSnapshot = key;
     this.send({ t: 'state', phase: e.session.state.phase, snapshot, exitInfo: e.session.state.exitInfo });
+  }
+
+  /** While the session has a cpu or memory group, one sample a second for the live graphs. */
+  private sendMetrics(): void {
+    const e = this.entry;
+    if (!e || !this.metrics) return;
+    if (this.metrics.sampler?.session !== e.session) this.metrics.sampler = new Metrics(e.session);
+    const sample = this.metrics.sampler.sample();
+    if (sample) this.send({ t: 'metrics', sample });
   }
 
   changed(): void {
