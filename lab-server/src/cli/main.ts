@@ -41,8 +41,9 @@ program
 program
   .command('lessons')
   .description('work with lesson files')
-  .command('lint')
-  .description('check every lesson against the lesson format')
-  .action(() => process.exit(lint()));
+  .command('lint [lessons...]')
+  .description('check lessons (all of them, or those named) for format, translation and reference errors')
+  .option('--dir <path>', 'the folder that holds the lessons (default: lessons/ of this checkout)')
+  .action((only: string[], o: { dir?: string }) => process.exit(lint(only, o)));
 
 await program.parseAsync();
