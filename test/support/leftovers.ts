@@ -1,5 +1,6 @@
 // What the lab may leave on the machine, found independently of the engine's own code:
-// a plain walk of /sys/fs/cgroup, the host's mount table, /proc and /run.
+// a plain walk of /sys/fs/cgroup, the host's mount table, /proc and /run, and the host's
+// network interfaces.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -36,5 +37,10 @@ export function leftovers(): string[] {
     if (argv[0]?.endsWith('/stepper')) found.push(`process ${pid} ${argv.join(' ')}`);
   }
   if (existsSync('/run/stepbox')) for (const d of readdirSync('/run/stepbox')) found.push(`dir /run/stepbox/${d}`);
+  // The host ends of veth pairs are named sbx<server pid>-<session>.
+  for (const line of readFileSync('/proc/self/net/dev', 'utf8').split('\n').slice(2)) {
+    const name = line.split(':')[0]?.trim();
+    if (name && /^sbx\d+-[0-9a-z]+$/.test(name)) found.push(`link ${name}`);
+  }
   return found;
 }

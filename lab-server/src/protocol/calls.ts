@@ -16,6 +16,7 @@ const MAIN: Record<StepKind, RegExp> = {
   mount: /^mount\(/,
   'detach-old-root': /^umount2\(/,
   unshare: /^unshare\(/,
+  veth: /^ip link add /,
   exec: /^execve\(/,
 };
 

@@ -51,6 +51,8 @@ export const StepParams = {
   mount: z.object({ fs: z.enum(['proc', 'sys', 'dev', 'tmp']) }),
   'detach-old-root': z.object({ putOld: z.string().regex(/^\.?[a-z][a-z0-9_-]{0,30}$/).default('.oldroot') }),
   unshare: z.object({ flags: z.array(cloneFlag).min(1).max(8) }),
+  /** No parameters: the names and the /30 are the session's, so sessions never collide. */
+  veth: z.object({}),
   exec: z.object({ argv: z.array(z.string().min(1).max(4096)).min(1).max(64).default(['/bin/sh']) }),
 } as const;
 

@@ -1,9 +1,11 @@
 // One idempotent reap for everything the lab creates on the host, run at every start, on
-// shutdown and by `stepbox cleanup`: helpers, containers, mounts, cgroups, session dirs.
+// shutdown and by `stepbox cleanup`: helpers, containers, mounts, cgroups, session dirs,
+// veth pairs.
 // Leftovers of a live server instance are left alone unless `all` is asked for.
 import { existsSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupTree } from '../cgroup/tree.ts';
+import { deleteLink, linkOwner, ourLinks } from '../net/links.ts';
 import { MNT_DETACH, pidfdKill, umount2 } from '../sys/ffi.ts';
 import { allPids, cmdline, isAlive, mountinfo, readOr } from '../sys/proc.ts';
 import { ownerPid, RUNTIME_DIR } from './paths.ts';
@@ -12,15 +14,19 @@ export interface ReapReport {
   sessions: string[];
   processes: number[];
   mounts: string[];
+  links: string[];
 }
 
 function stale(name: string, all: boolean): boolean {
-  const owner = ownerPid(name);
+  return staleOwner(ownerPid(name), all);
+}
+
+function staleOwner(owner: number | null, all: boolean): boolean {
   return all || owner === null || owner === process.pid || !isAlive(owner);
 }
 
 export async function reapAll(cgroups: CgroupTree, { all = false } = {}): Promise<ReapReport> {
-  const report: ReapReport = { sessions: [], processes: [], mounts: [] };
+  const report: ReapReport = { sessions: [], processes: [], mounts: [], links: [] };
   const dirs = readOr(() => readdirSync(RUNTIME_DIR), [] as string[]).filter((n) => stale(n, all));
   for (const name of dirs) {
     const dir = join(RUNTIME_DIR, name);
@@ -46,6 +52,11 @@ export async function reapAll(cgroups: CgroupTree, { all = false } = {}): Promis
     if (!report.sessions.includes(name)) report.sessions.push(name);
   }
   await cgroups.removeParents();
+  // Host ends of veth pairs: deleting one end removes the pair, whichever namespace the
+  // other end is in.
+  for (const link of ourLinks().filter((n) => staleOwner(linkOwner(n), all))) {
+    if (deleteLink(link).ret >= 0) report.links.push(link);
+  }
   if (existsSync(RUNTIME_DIR) && readdirSync(RUNTIME_DIR).length === 0) {
     try {
       rmdirSync(RUNTIME_DIR);

@@ -12,6 +12,7 @@ import { StepParams, type StepRequest } from '../protocol/steps.ts';
 import { imageDir, shiftedImage } from '../rootfs/images.ts';
 import { STEPS } from '../steps/index.ts';
 import { succeeded, type StepCtx, type StepOutcome } from '../steps/step.ts';
+import { deleteLink } from '../net/links.ts';
 import { MNT_DETACH, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
 import { isAlive, processFamily } from '../sys/proc.ts';
 import { record } from '../sys/record.ts';
@@ -178,6 +179,9 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.reaped) return;
     this.reaped = true;
     const pid = this.state.pid;
+    // The kernel would take the pair away with the container's network namespace, but
+    // only once nothing holds that namespace, and in its own time: delete it now.
+    if (this.state.veth) deleteLink(this.state.veth.host);
     // Without a PID namespace or a cgroup, what the student started would outlive the
     // shell: kill the whole family, not just its head.
     // (Only while it lives: a dead container's pid may already belong to someone else.)

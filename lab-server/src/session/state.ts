@@ -26,6 +26,8 @@ export interface State {
   putOld: string | null;
   oldRootDetached: boolean;
   mounts: ('proc' | 'sys' | 'dev' | 'tmp')[];
+  /** The veth pair to the host: its host end's name, and both ends' addresses once set. */
+  veth: { host: string; hostAddr: string | null; peerAddr: string | null } | null;
   exitInfo: string | null;
 }
 
@@ -46,6 +48,7 @@ export function emptyState(): State {
     putOld: null,
     oldRootDetached: false,
     mounts: [],
+    veth: null,
     exitInfo: null,
   };
 }

@@ -12,6 +12,7 @@ import { pivotRoot } from './pivot-root.ts';
 import { propagation } from './propagation.ts';
 import type { StepModule } from './step.ts';
 import { unshare } from './unshare.ts';
+import { veth } from './veth.ts';
 
 export const STEPS: { [K in StepKind]: StepModule<K> } = {
   clone,
@@ -26,5 +27,6 @@ export const STEPS: { [K in StepKind]: StepModule<K> } = {
   mount,
   'detach-old-root': detachOldRoot,
   unshare,
+  veth,
   exec,
 };
