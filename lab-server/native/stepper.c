@@ -458,7 +458,7 @@ static const struct verb {
 	verb_fn *run;
 } verbs[] = {
 	{ "PING",        0, 0, false, do_ping },
-	{ "CLONE",       1, 1, false, do_clone },
+	{ "CLONE",       1, 3, false, do_clone },
 	{ "SETID",       2, 2, true,  do_setid },
 	{ "HOSTNAME",    1, 1, true,  do_hostname },
 	{ "PROPAGATION", 1, 1, true,  do_propagation },
@@ -489,6 +489,17 @@ static bool parse_decimal(const char *s, long long *value)
 }
 
 static bool parse_ns_flags(struct reply *r, const char *s, unsigned long *flags)
+/* Whole seconds, maybe negative: a clock offset. */
+static bool parse_seconds(const char *s, long long *value)
+{
+	bool minus = s[0] == '-';
+
+	if (!parse_decimal(s + minus, value))
+		return false;
+	*value = minus ? -*value : *value;
+	return true;
+}
+
 {
 	long long v;
 
@@ -954,9 +965,10 @@ static pid_t clone_child(struct reply *r, unsigned long flags, struct child_ctl 
 
 /*
  * CLONE_NEWTIME is 0x80, a bit clone() reads as part of the exit signal, so
- * the kernel takes it only from clone3() or unshare(). unshare() in P would
- * send all P's later children into that namespace too, so use clone3().
- * Given no stack it works like fork(): C goes on with a copy of ours.
+ * the kernel takes it only from clone3() or unshare(). Without offsets to
+ * write, clone3() makes the namespace and puts C in it in one call (with
+ * offsets, see prepare_time_ns()). Given no stack it works like fork(): C
+ * goes on with a copy of ours.
  */
 static pid_t clone3_child(struct reply *r, unsigned long flags, struct child_ctl *ctl, int *pidfd)
 {
@@ -997,7 +1009,55 @@ static void do_clone(struct reply *r, struct request *rq)
 	give_up_tty(r);
 	call_begin(r, "socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0, sv)");
 	if (!call_end(r, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)))
+/*
+ * unshare(CLONE_NEWTIME) below leaves P's later children in that namespace.
+ * A second CLONE (after a failed one, or once C is gone) must not land there
+ * unasked: setns() into P's own time namespace puts them back with P.
+ */
+static bool own_time_ns_for_children(struct reply *r)
+{
+	struct stat self, children;
+	int fd;
+
+	if (stat("/proc/self/ns/time", &self) < 0 || stat("/proc/self/ns/time_for_children", &children) < 0 ||
+	    (self.st_dev == children.st_dev && self.st_ino == children.st_ino))
+		return true;            /* no time namespaces here, or nothing to undo */
+	call_begin(r, "open(\"/proc/self/ns/time\", O_RDONLY|O_CLOEXEC)");
+	if (!call_end(r, fd = open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC)))
+		return false;
+	call_begin(r, "setns(%d, CLONE_NEWTIME)", fd);
+	bool ok = call_end(r, setns(fd, CLONE_NEWTIME));
+	close(fd);
+	return ok;
+}
+
 		return;
+/*
+ * A time namespace takes offsets only while nobody is in it: the first
+ * process to enter freezes them. So, as unshare(1) and container runtimes
+ * do, P makes the namespace for its future children (P itself stays on the
+ * host's clocks), writes the offsets, and only then clones C, the first
+ * process inside. Offsets count from the host's clocks, in seconds and
+ * nanoseconds; the wall clock (CLOCK_REALTIME) has none.
+ */
+static bool prepare_time_ns(struct reply *r, long long mono_sec, long long boot_sec)
+{
+	char text[96];
+	int fd;
+
+	snprintf(text, sizeof text, "monotonic %lld 0\nboottime %lld 0\n", mono_sec, boot_sec);
+	call_begin(r, "unshare(CLONE_NEWTIME)");
+	if (!call_end(r, unshare(CLONE_NEWTIME)))
+		return false;
+	call_begin(r, "open(\"/proc/self/timens_offsets\", O_WRONLY|O_CLOEXEC)");
+	if (!call_end(r, fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)))
+		return false;
+	call_begin(r, "write(%d, %s, %zu)", fd, cq(text), strlen(text));
+	bool ok = call_end(r, write(fd, text, strlen(text)));
+	close(fd);
+	return ok;
+}
+
 	struct child_ctl ctl = { .sock = sv[1] };
 	pid_t pid = flags & CLONE_NEWTIME ? clone3_child(r, flags, &ctl, &pidfd)
 					  : clone_child(r, flags, &ctl, &pidfd);
@@ -1008,18 +1068,39 @@ static void do_clone(struct reply *r, struct request *rq)
 	}
 	child = (struct child_proc){
 		.state = AT_BREAKPOINT, .pid = pid, .pidfd = pidfd, .sock = sv[0],
+	long long mono_sec = 0, boot_sec = 0;
+	bool offsets = rq->argc == 3;   /* CLONE <flags> [<monotonic s> <boottime s>] */
 		.rd = { .fd = sv[0], .buf = child_buf, .cap = CHILD_MAX + 1 },
 	};
 	r->pid = pid;
 }
+	if (rq->argc == 2 || (offsets && (!parse_seconds(rq->argv[1], &mono_sec) ||
+					  !parse_seconds(rq->argv[2], &boot_sec)))) {
+		reply_error(r, "CLONE takes flags, then optionally two clock offsets in seconds");
+		return;
+	}
+	if (offsets && !(flags & CLONE_NEWTIME)) {
+		reply_error(r, "clock offsets need CLONE_NEWTIME");
+		return;
+	}
 // [/step]
 
 static const char *child_unavailable(void)
 {
+	if (!own_time_ns_for_children(r))
+		return;
 	switch (child.state) {
 	case NO_CHILD: return "no child process: clone first";
 	case EXECED:   return "the child has already called execve";
 	case GONE:     return "the child has exited";
+	if (offsets) {
+		if (!prepare_time_ns(r, mono_sec, boot_sec)) {
+			close(sv[0]);
+			close(sv[1]);
+			return;
+		}
+		flags &= ~(unsigned long)CLONE_NEWTIME;  /* made already: C just enters it */
+	}
 	default:       return child.busy ? "the child is still busy with another request" : NULL;
 	}
 }
@@ -1230,9 +1311,11 @@ static int run_main(const char *ctl_path)
 
 /* ---- peek: a shell inside a running container --------------------------- */
 
-/* user first: it grants the capabilities to join the others. mnt last: it
+/* time first: a namespace made with clock offsets belongs to the host's user
+ * namespace, where we lose our capabilities once we join the container's.
+ * user next: it grants the capabilities to join the others. mnt last: it
  * changes our root and cwd, and the rest do not care about paths. */
-static const char *const ns_order[] = { "user", "cgroup", "ipc", "uts", "net", "pid", "time", "mnt" };
+static const char *const ns_order[] = { "time", "user", "cgroup", "ipc", "uts", "net", "pid", "mnt" };
 
 /* The target's namespace, or -1 if this kernel lacks it or we are in it already. */
 static int open_new_ns(int dir, const char *name)
@@ -1314,7 +1397,8 @@ static int peek_main(const char *pid, char **argv)
 			 joined[0] ? ", " : "joined ", ns_order[i]);
 		/* Host root is not in the container's uid map: without this the shell
 		 * would be "nobody". Where the map has no uid 0 yet, staying is right. */
-		if (i == 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) && errno != EINVAL)
+		if (strcmp(ns_order[i], "user") == 0 &&
+		    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) && errno != EINVAL)
 			warn("setresuid");
 	}
 	trace("peek into %s: %s", pid, joined[0] ? joined : "no new namespaces: this shell is on the host");

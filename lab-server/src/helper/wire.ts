@@ -32,6 +32,16 @@ export type HelperExit = z.infer<typeof HelperExit>;
 /** The fixed set of requests; the verb names are the helper's (see stepper.c). */
 export type HelperVerb = 'PING' | 'CLONE' | 'SETID' | 'HOSTNAME' | 'PROPAGATION' | 'BIND' | 'PIVOT' | 'DETACH' | 'MOUNT' | 'UNSHARE' | 'EXEC';
 
+/**
+ * CLONE's arguments: the flags word, then, for a time namespace with clock offsets, the
+ * monotonic and boottime offsets in seconds. Given offsets, the helper calls
+ * unshare(CLONE_NEWTIME), writes them to /proc/self/timens_offsets, then clones: the child
+ * is the first process in the namespace, and its entry freezes the offsets.
+ */
+export function cloneArgs(flags: number, offsets?: { monotonicSec: number; boottimeSec: number }): string[] {
+  return offsets ? [String(flags), String(offsets.monotonicSec), String(offsets.boottimeSec)] : [String(flags)];
+}
+
 /** Args travel percent-encoded so paths and argv may hold spaces. */
 export function requestLine(seq: number, verb: HelperVerb, args: readonly string[]): string {
   return [String(seq), verb, ...args.map((a) => encodeURIComponent(a))].join(' ') + '\n';

@@ -35,12 +35,21 @@ export type IdmapLine = z.infer<typeof idmapLine>;
 
 /** Parameters of each step kind. Defaults are the chapter's. */
 export const StepParams = {
-  clone: z.object({ flags: z.array(cloneFlag).max(8) }),
+  clone: z.object({ flags: z.array(cloneFlag).max(8), timeOffsets: TimeOffsets.optional() }),
   idmap: z.object({
     uid: z.array(idmapLine).min(1).max(5),
     gid: z.array(idmapLine).min(1).max(5),
     setgroups: z.enum(['deny', 'allow']).default('deny'),
   }),
+/**
+ * How far a new time namespace's clocks run ahead of the host's (negative: behind), in
+ * whole seconds. The kernel's own bounds are wider (~146 years) and depend on the clock's
+ * current value: a clock pushed below 0 is refused with ERANGE, which the student sees.
+ */
+const offsetSec = z.number().int().min(-1_000_000_000).max(1_000_000_000);
+export const TimeOffsets = z.object({ monotonicSec: offsetSec.default(0), boottimeSec: offsetSec.default(0) });
+export type TimeOffsets = z.infer<typeof TimeOffsets>;
+
   'cgroup-create': z.object({ controllers: z.array(controller).min(1), limits: z.array(Limit).default([]) }),
   'cgroup-limit': z.object({ limit: Limit }),
   'cgroup-join': z.object({ controller }),

@@ -150,6 +150,10 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** The session's copy-on-write root: the image as the lower layer, a fresh upper on tmpfs. */
   private mountRoot(shift: number | null): Call[] {
+    // A clone that failed after this mount left it in place: a second try (maybe now with a
+    // user namespace, so another lower layer) replaces it instead of stacking one more.
+    const undo = this.state.rootMounted ? [record(`umount2("${this.rootfs}", MNT_DETACH)`, `umount -l ${this.rootfs}`, () => umount2(this.rootfs, MNT_DETACH))] : [];
+    if (undo[0]?.ret === 0) this.state.rootMounted = false;
     const lower = shift === null ? imageDir(this.opts.image) : shiftedImage(this.opts.image, shift);
     const upper = join(this.dir, 'upper');
     const work = join(this.dir, 'work');
@@ -159,7 +163,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const data = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
     const call = record(`mount("overlay", "${this.rootfs}", "overlay", 0, "${data}")`, `mount -t overlay overlay -o ${data} ${this.rootfs}`, () => mount('overlay', this.rootfs, 'overlay', 0, data));
     if (call.ret >= 0) this.state.rootMounted = true;
-    return [call];
+    return [...undo, call];
   }
 
   snapshot() {
