@@ -17,7 +17,7 @@
  *                    <------  {"seq":2,...,"pid":C}          then waits (breakpoint)
  *  "3 HOSTNAME box1" ------>  forwards the line    ------->  sethostname()
  *                    <------  relays the reply     <-------  {"seq":3,...}
- *      ... PROPAGATION, BIND, PIVOT, MOUNT, DETACH, UNSHARE go like 3 ...
+ *      ... PROPAGATION, BIND, PIVOT, CHROOT, MOUNT, DETACH, UNSHARE go like 3 ...
  *  "9 EXEC /bin/sh"  ------>  forwards the line    ------->
  *                             notes the call text  <-------  "!execve <call text>"
  *                                                            execve()
@@ -449,7 +449,7 @@ static enum line_kind reader_next(struct reader *rd, char **line)
 struct request;
 typedef void verb_fn(struct reply *r, struct request *rq);
 static verb_fn do_ping, do_clone, do_setid, do_hostname, do_propagation,
-	do_bind, do_pivot, do_detach, do_mount, do_unshare, do_exec;
+	do_bind, do_pivot, do_chroot, do_detach, do_mount, do_unshare, do_exec;
 
 static const struct verb {
 	const char *name;
@@ -464,6 +464,7 @@ static const struct verb {
 	{ "PROPAGATION", 1, 1, true,  do_propagation },
 	{ "BIND",        1, 1, true,  do_bind },
 	{ "PIVOT",       2, 2, true,  do_pivot },
+	{ "CHROOT",      1, 1, true,  do_chroot },
 	{ "DETACH",      1, 1, true,  do_detach },
 	{ "MOUNT",       1, 1, true,  do_mount },
 	{ "UNSHARE",     1, 1, true,  do_unshare },
@@ -692,6 +693,27 @@ static void do_pivot(struct reply *r, struct request *rq)
 		return;
 	memcpy(old_root, after, sizeof old_root);
 	/* our cwd may still be a directory of the old root: step into the new */
+	call_begin(r, "chdir(\"/\")");
+	call_end(r, chdir("/"));
+}
+// [/step]
+
+// [step:chroot]
+/*
+ * chroot() changes one thing only: where this process's lookups of "/" start.
+ * The mount namespace keeps its own root, and the cwd stays wherever it was,
+ * so chdir("/") must follow, or the cwd would be a door outside the new root.
+ * Even then the door is only closed, not gone: a process that may call
+ * chroot() again can put its root below its cwd and walk ".." out to the
+ * mount namespace's real top (rootfs-images/tools/breakout.c does it).
+ */
+static void do_chroot(struct reply *r, struct request *rq)
+{
+	const char *path = rq->argv[0];
+
+	call_begin(r, "chroot(%s)", cq(path));
+	if (!call_end(r, chroot(path)))
+		return;
 	call_begin(r, "chdir(\"/\")");
 	call_end(r, chdir("/"));
 }
@@ -1370,7 +1392,7 @@ static int peek_main(const char *pid, char **argv)
 {
 	static char *default_argv[] = { "/bin/sh", NULL };
 	char path[64], joined[128] = "";
-	int fds[COUNT(ns_order)], dir, status;
+	int fds[COUNT(ns_order)], dir, root, status;
 	long long target;
 
 	if (!parse_decimal(pid, &target) || target <= 0 || target > INT_MAX) {
@@ -1385,6 +1407,11 @@ static int peek_main(const char *pid, char **argv)
 	for (size_t i = 0; i < COUNT(fds); i++)     /* all before any setns(): */
 		fds[i] = open_new_ns(dir, ns_order[i]); /* joining mnt changes /proc */
 	close(dir);
+	/* A chrooted container's root is not its mount namespace's root, and
+	 * joining mnt puts us at the latter: keep a handle on the former. */
+	snprintf(path, sizeof path, "/proc/%s/root", pid);
+	if ((root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		fatal(path);
 	for (size_t i = 0; i < COUNT(fds); i++) {
 		if (fds[i] < 0)
 			continue;
@@ -1401,6 +1428,10 @@ static int peek_main(const char *pid, char **argv)
 		    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) && errno != EINVAL)
 			warn("setresuid");
 	}
+	/* Stand where the container stands, as nsenter --root does. */
+	if (fchdir(root) < 0 || chroot(".") < 0)
+		fatal("chroot to the container's root");
+	close(root);
 	trace("peek into %s: %s", pid, joined[0] ? joined : "no new namespaces: this shell is on the host");
 	signal(SIGHUP, SIG_IGN);        /* the same tty hand-over as give_up_tty() */
 	if (tcgetsid(0) >= 0 && ioctl(0, TIOCNOTTY) < 0)

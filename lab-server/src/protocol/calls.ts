@@ -13,6 +13,7 @@ const MAIN: Record<StepKind, RegExp> = {
   propagation: /^mount\(/,
   'bind-root': /^mount\(/,
   'pivot-root': /^pivot_root\(/,
+  chroot: /^chroot\(/,
   mount: /^mount\(/,
   'detach-old-root': /^umount2\(/,
   unshare: /^unshare\(/,

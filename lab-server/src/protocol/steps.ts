@@ -65,6 +65,8 @@ export type TimeOffsets = z.infer<typeof TimeOffsets>;
   exec: z.object({ argv: z.array(z.string().min(1).max(4096)).min(1).max(64).default(['/bin/sh']) }),
 } as const;
 
+  /** chroot(<the session's rootfs>), chdir("/"): no parameters, the rootfs is the session's. */
+  chroot: z.object({}),
 export type StepKind = keyof typeof StepParams;
 export const STEP_KINDS = Object.keys(StepParams) as StepKind[];
 export type ParamsOf<K extends StepKind> = z.infer<(typeof StepParams)[K]>;

@@ -25,6 +25,8 @@ export interface State {
   pivoted: boolean;
   putOld: string | null;
   oldRootDetached: boolean;
+  /** chroot(2) put the child's / on the rootfs; the mount namespace's root is unchanged. */
+  chrooted: boolean;
   mounts: ('proc' | 'sys' | 'dev' | 'tmp')[];
   /** The veth pair to the host: its host end's name, and both ends' addresses once set. */
   veth: { host: string; hostAddr: string | null; peerAddr: string | null } | null;
@@ -47,6 +49,7 @@ export function emptyState(): State {
     pivoted: false,
     putOld: null,
     oldRootDetached: false,
+    chrooted: false,
     mounts: [],
     veth: null,
     exitInfo: null,
@@ -81,6 +84,11 @@ export const need = {
   privateMounts(state: State): Refusal | null {
     if (state.propagation === 'private' || state.propagation === 'slave') return null;
     return refusal('shared-propagation', 'Mounts made now could propagate back to the host (a copied mount namespace keeps shared peers): make mount propagation private or slave first.', '现在做的挂载可能传播回宿主机（复制出的挂载命名空间仍与宿主机共享）：请先把挂载传播设为 private 或 slave。');
+  },
+  /** bind-root and pivot_root name the rootfs by its host path, which a chrooted child cannot see. */
+  notChrooted(state: State): Refusal | null {
+    if (!state.chrooted) return null;
+    return refusal('chrooted', "The child has chrooted into the rootfs, so the host's path to the rootfs means nothing from where it stands: bind-mounting and pivot_root belong to the other way of building a root. Restart to take that way.", '子进程已经 chroot 进了 rootfs，宿主机通往 rootfs 的路径在它那里已经不成立：绑定挂载和 pivot_root 属于另一种建立根目录的做法。请重新开始，走那条路。');
   },
   pivoted(state: State): Refusal | null {
     if (state.pivoted) return null;

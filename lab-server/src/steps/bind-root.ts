@@ -5,7 +5,7 @@ import { fromReply, succeeded, type StepModule } from './step.ts';
 export const bindRoot: StepModule<'bind-root'> = {
   kind: 'bind-root',
   refuse(_p, { state }) {
-    return need.child(state) ?? need.mountNs(state, { en: 'Bind-mounting the rootfs', zh: '绑定挂载 rootfs' }) ?? need.privateMounts(state);
+    return need.child(state) ?? need.notChrooted(state) ?? need.mountNs(state, { en: 'Bind-mounting the rootfs', zh: '绑定挂载 rootfs' }) ?? need.privateMounts(state);
   },
   async run(_p, ctx) {
     const out = fromReply(await ctx.helper.request('BIND', [ctx.rootfs]));

@@ -2,6 +2,7 @@
 import type { StepKind } from '../protocol/steps.ts';
 import { bindRoot } from './bind-root.ts';
 import { cgroupCreate, cgroupJoin, cgroupLimit } from './cgroup.ts';
+import { chroot } from './chroot.ts';
 import { clone } from './clone.ts';
 import { detachOldRoot } from './detach-old-root.ts';
 import { exec } from './exec.ts';
@@ -24,6 +25,7 @@ export const STEPS: { [K in StepKind]: StepModule<K> } = {
   propagation,
   'bind-root': bindRoot,
   'pivot-root': pivotRoot,
+  chroot,
   mount,
   'detach-old-root': detachOldRoot,
   unshare,

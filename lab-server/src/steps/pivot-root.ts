@@ -7,7 +7,7 @@ import { fromReply, succeeded, type StepModule } from './step.ts';
 export const pivotRoot: StepModule<'pivot-root'> = {
   kind: 'pivot-root',
   refuse(_p, { state }) {
-    const r = need.child(state) ?? need.mountNs(state, { en: 'pivot_root', zh: '执行 pivot_root' });
+    const r = need.child(state) ?? need.notChrooted(state) ?? need.mountNs(state, { en: 'pivot_root', zh: '执行 pivot_root' });
     if (r) return r;
     if (state.pivoted) return refusal('already-pivoted', 'The root has already been pivoted.', '根目录已经切换过了。');
     if (!state.rootBound) return refusal('root-not-mount', 'pivot_root needs new_root to be a mount point: bind-mount the rootfs onto itself first.', 'pivot_root 要求 new_root 是一个挂载点：请先把 rootfs 绑定挂载到它自己。');
