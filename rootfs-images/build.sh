@@ -3,13 +3,44 @@
 #   busybox  the default: Debian's static busybox with its applet links (about 2 MB);
 #            without busybox-static, a small image of host binaries and their libraries.
 #   debian   a minimal Debian with bash, by debootstrap (needs the package mirror).
-# Idempotent: an image that is already built is left alone (remove it to rebuild).
+# Every image also gets the lab's own programs, tools/*.c compiled static into /bin (e.g.
+# /bin/breakout, which a lesson runs to escape a chroot).
+# Idempotent: an image that is already built is left alone (remove it to rebuild), except
+# that a tool whose source is newer than its binary is compiled again, in place.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 name=${1:-busybox}
 out="$here/build/$name"
-[ -f "$out/.stepbox-image" ] && exit 0
+
+# Static, so a tool runs in any image whatever its libc. Each binary is renamed into place,
+# so a session that has the image as its lower layer never sees half a file.
+compile_tools() {
+  command -v cc >/dev/null || { echo "build.sh: the image's tools need a C compiler (apt-get install build-essential)" >&2; exit 1; }
+  mkdir -p "$1/bin"
+  for src in "$here"/tools/*.c; do
+    prog=$(basename "$src" .c)
+    cc -static -Os -Wall -Wextra -o "$1/bin/.$prog.tmp.$$" "$src"
+    mv -f "$1/bin/.$prog.tmp.$$" "$1/bin/$prog"
+  done
+}
+
+tools_stale() {
+  for src in "$here"/tools/*.c; do
+    bin="$1/bin/$(basename "$src" .c)"
+    if [ ! -e "$bin" ] || [ "$src" -nt "$bin" ]; then return 0; fi
+  done
+  return 1
+}
+
+if [ -f "$out/.stepbox-image" ]; then
+  if tools_stale "$out"; then
+    compile_tools "$out"
+    # Newer than its user-namespace copies (build/<name>@<base>): they are made again.
+    touch "$out/.stepbox-image"
+  fi
+  exit 0
+fi
 
 tmp="$here/build/.$name.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
@@ -90,6 +121,8 @@ debian)
   exit 2
   ;;
 esac
+
+compile_tools "$tmp"
 
 rm -rf "$out"
 mv "$tmp" "$out"
