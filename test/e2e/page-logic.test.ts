@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { joinArgv, splitArgv } from '../../web/src/lib/argv.ts';
 import { FlowControl } from '../../web/src/lib/flow.ts';
-import { formatBytes, formatNs, inode } from '../../web/src/lib/format.ts';
+import { formatBytes, formatNs, formatOffset, inode } from '../../web/src/lib/format.ts';
 import { renderInline, renderMarkdown } from '../../web/src/lib/markdown.ts';
 import { validate } from '../../web/src/lib/params.ts';
 import { parseHash, stepHash } from '../../web/src/lib/route.ts';
@@ -124,6 +124,9 @@ describe('parameters, checked with the server schema before sending', () => {
     if (!bad.ok) expect(bad.problems[0]!.path).toBe('name');
     const flags = validate('clone', { flags: ['CLONE_NEWPID', 'CLONE_NEWBOGUS'] }, 'en');
     expect(!flags.ok && flags.problems[0]!.path).toBe('flags.1');
+    expect(validate('clone', { flags: ['CLONE_NEWTIME'], timeOffsets: { boottimeSec: 864_000 } }, 'en').ok).toBe(true);
+    const offset = validate('clone', { flags: ['CLONE_NEWTIME'], timeOffsets: { monotonicSec: 'ten days' } }, 'en');
+    expect(!offset.ok && offset.problems[0]!.path).toBe('timeOffsets.monotonicSec');
   });
   test("zod's own messages follow the page's language", () => {
     const en = validate('mount', { fs: 'nfs' }, 'en');
@@ -143,6 +146,11 @@ describe('small formats', () => {
     expect(formatBytes(10485760)).toBe('10 MiB');
     expect(formatBytes(1000)).toBeNull();
     expect(inode('pid:[4026531836]')).toBe('4026531836');
+    const units = { d: 'd', h: 'h', min: 'min', s: 's' };
+    expect(formatOffset(864_000, units)).toBe('+10 d');
+    expect(formatOffset(93_784, units)).toBe('+1 d 2 h');
+    expect(formatOffset(-90, units)).toBe('−1 min 30 s');
+    expect(formatOffset(0, units)).toBe('0 s');
   });
   test('deep links', () => {
     expect(parseHash('#/book/05-join-cpuset')).toEqual({ lesson: 'book', step: '05-join-cpuset' });

@@ -37,3 +37,22 @@ export function inode(link: string | null): string {
   const m = /\[(\d+)\]/.exec(link);
   return m ? m[1]! : link;
 }
+
+/**
+ * A clock offset in seconds as the two largest units it has, with its sign: 864000 →
+ * "+10 d", 93784 → "+1 d 2 h", -90 → "−1 min 30 s". Units come in the page's language.
+ */
+export function formatOffset(sec: number, units: { d: string; h: string; min: string; s: string }): string {
+  if (!Number.isInteger(sec)) return '';
+  if (sec === 0) return `0 ${units.s}`;
+  const parts: string[] = [];
+  let left = Math.abs(sec);
+  for (const [size, unit] of [[86_400, units.d], [3_600, units.h], [60, units.min], [1, units.s]] as const) {
+    const n = Math.floor(left / size);
+    left -= n * size;
+    if (n > 0 || parts.length > 0) parts.push(`${n} ${unit}`);
+    if (parts.length === 2) break;
+  }
+  while (parts.length > 1 && parts.at(-1)!.startsWith('0 ')) parts.pop();
+  return `${sec < 0 ? '−' : '+'}${parts.join(' ')}`;
+}
