@@ -21,7 +21,8 @@ program
   .description("run a lesson's steps in order, as a student would, and print each result")
   .option('--json', 'one JSON object per step')
   .option('--exec <cmd>', "after the last step, type CMD into the container's shell and print its output")
-  .action(async (lesson: string, o: { json?: boolean; exec?: string }) => process.exit(await play(lesson, { ...program.opts(), ...o })));
+  .option('--dir <path>', 'the folder that holds the lesson (default: lessons/ of this checkout)')
+  .action(async (lesson: string, o: { json?: boolean; exec?: string; dir?: string }) => process.exit(await play(lesson, { ...program.opts(), ...o })));
 
 program
   .command('serve')

@@ -1,4 +1,5 @@
 // `stepbox play <lesson>`: what a student does by clicking through a lesson, headless.
+import { resolve } from 'node:path';
 import { Lab } from '../session/lab.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 import { evaluate } from '../lessons/expect.ts';
@@ -10,6 +11,8 @@ import { mainCall } from '../protocol/calls.ts';
 interface PlayOptions {
   json?: boolean;
   exec?: string;
+  /** A folder of lessons other than lessons/, e.g. a draft an instructor is writing. */
+  dir?: string;
   image?: string;
   cgroupParent?: string;
 }
@@ -29,7 +32,7 @@ function line(r: StepResult): string {
 }
 
 export async function play(id: string, opts: PlayOptions): Promise<number> {
-  const lesson = loadLesson(id);
+  const lesson = loadLesson(id, opts.dir ? resolve(opts.dir) : undefined);
   const lab = await Lab.start({ image: opts.image === 'busybox' ? lesson.image : opts.image, cgroupParent: opts.cgroupParent });
   const stop = () => void lab.shutdown().then(() => process.exit(130));
   process.once('SIGINT', stop).once('SIGTERM', stop);
