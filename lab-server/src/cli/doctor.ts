@@ -80,6 +80,11 @@ export async function doctor(opts: { image?: string; cgroupParent?: string }): P
     }
   }
   rows.push({ check: 'helper', ok: helper.startsWith('stepper'), detail: helper, fix: 'make -C lab-server/native (needs a C compiler: apt-get install build-essential)' });
+  // The veth step runs iproute2's ip on the host, and in the container's network namespace through nsenter.
+  for (const [tool, args, pkg] of [['ip', ['-V'], 'iproute2'], ['nsenter', ['--version'], 'util-linux']] as const) {
+    const r = spawnSync(tool, args, { encoding: 'utf8', timeout: 5000 });
+    rows.push({ check: tool, ok: r.status === 0, detail: r.status === 0 ? r.stdout.trim().split('\n')[0]! : 'not found (the veth step needs it)', fix: `apt-get install ${pkg}` });
+  }
 
   const width = Math.max(...rows.map((r) => r.check.length));
   for (const r of rows) {
