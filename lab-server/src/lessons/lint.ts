@@ -399,6 +399,7 @@ function crossChecks(steps: StepInfo[], p: Collector): void {
       for (const c of cgroupsIn(t.check)) need(c, i, true, `${name}'s check ({cgroup:${c}})`);
       if (clone === -1 || i <= clone) {
         if (t.check?.kind === 'inside') p.error(s.file, `${name} checks inside the container, but ${noProcess}; put the task on a later step`);
+        else if (t.check?.kind === 'escaped') p.error(s.file, `${name} compares the roots of the container's processes, but ${noProcess}; put the task on a later step`);
         else if (JSON.stringify(t.check ?? {}).includes('{pid}')) p.error(s.file, `${name}'s check reads {pid}, but ${noProcess}; put the task on a later step`);
       }
     }
@@ -426,7 +427,9 @@ function numbering(files: string[], p: Collector): void {
 function lintLesson(dir: string, id: string, index: Map<string, Set<string>>, images: string[]): { report: LessonReport; files: number } {
   const p = new Collector(id);
   const root = join(dir, id);
-  const report = (steps: number) => ({ report: { id, steps, problems: p.problems }, files });
+  // Grouped by file, in the order of the files; within a file, in the order found.
+  const rank = (f: string) => (f === id ? '0' : f === `${id}/lesson.md` ? '1' : `2${f}`);
+  const report = (steps: number) => ({ report: { id, steps, problems: [...p.problems].sort((a, b) => rank(a.file).localeCompare(rank(b.file))) }, files });
   let files = 0;
   if (!existsSync(join(root, 'lesson.md'))) {
     p.error('', 'no lesson.md: every lesson folder starts with one (its title, image and introduction)');
