@@ -214,7 +214,7 @@ expect:`);
   });
 
   it('an inside check, or {pid}, on a step before the container process exists', () => {
-    edit('01-clone.md', 'expect:', `tasks:
+    const early = `tasks:
   - id: early
     title: { en: Read the host name, zh: 读出主机名 }
     hint: { en: Run hostname, zh: 运行 hostname }
@@ -225,13 +225,20 @@ expect:`);
     hint: { en: The lab reads /proc/PID/status, zh: 本实验读取 /proc/PID/status }
     check: { kind: file, path: "/proc/{pid}/status", matches: "^Uid" }
     solution: "true"
-expect:`);
-    expectError('01-clone.md', /task "early" checks inside the container, but no container process exists until 01-clone\.md has run/);
-    expectError('01-clone.md', /task "status"'s check reads \{pid\}, but no container process exists/);
+expect:`;
+    // On the clone step itself they are fine: the page checks a step's tasks once it has run.
+    edit('01-clone.md', 'expect:', early);
+    expect(errors()).toEqual([]);
+    // A step before the clone has no process to look at.
+    const clone = readFileSync(at('01-clone.md'), 'utf8');
+    writeFileSync(at('01-clone.md'), readFileSync(at('02-cgroup-create.md'), 'utf8').replace('expect:', early));
+    writeFileSync(at('02-cgroup-create.md'), clone.replace(/tasks:[\s\S]*?expect:/, 'expect:'));
+    expectError('01-clone.md', /task "early" checks inside the container, but no container process exists before 02-cgroup-create\.md; put the task on 02-cgroup-create\.md or a later step/);
+    expectError('01-clone.md', /task "status"'s check reads \{pid\}, but no container process exists before 02-cgroup-create\.md/);
     // Without any clone step, no step has a process.
-    unlinkSync(at('01-clone.md'));
-    writeFileSync(at('01-hostname.md'), `---\nkind: hostname\ntitle: { en: Name it, zh: 给它起名 }\nparams: { name: box1 }\n---\n${both('Name.', '起名。')}`);
-    expectError('03-exec.md', /task "rename" checks inside the container, but this lesson has no clone step/);
+    unlinkSync(at('02-cgroup-create.md'));
+    writeFileSync(at('02-hostname.md'), `---\nkind: hostname\ntitle: { en: Name it, zh: 给它起名 }\nparams: { name: box1 }\n---\n${both('Name.', '起名。')}`);
+    expectError('03-exec.md', /task "rename" checks inside the container, but this lesson has no clone step, so there is never a container process; add a clone step before it/);
   });
 
   it('a regular expression in matches that does not compile', () => {

@@ -378,10 +378,12 @@ function crossChecks(steps: StepInfo[], p: Collector): void {
     else if (at > i || (at === i && !sameStepOk)) p.error(steps[i]!.file, `${what} needs the ${c} cgroup, but it is created only ${at === i ? 'by this step' : `later, in ${steps[at]!.file}`}`);
   };
 
-  // No container process exists until the lesson's clone step has run: a check that
-  // looks at it has nothing to look at while such a step is open.
+  // No container process exists before the lesson's clone step. The page checks a step's
+  // tasks only once that step has run, so the clone step itself may have tasks (in the Peek
+  // tab); a step before it never has a process to look at.
   const clone = steps.findIndex((s) => s.kind === 'clone');
-  const noProcess = clone === -1 ? 'this lesson has no clone step, so there is never a container process' : `no container process exists until ${steps[clone]!.file} has run`;
+  const noProcess = clone === -1 ? 'this lesson has no clone step, so there is never a container process' : `no container process exists before ${steps[clone]!.file}`;
+  const later = clone === -1 ? 'add a clone step before it' : `put the task on ${steps[clone]!.file} or a later step`;
 
   const taskIds = new Map<string, string>();
   steps.forEach((s, i) => {
@@ -397,10 +399,10 @@ function crossChecks(steps: StepInfo[], p: Collector): void {
         else taskIds.set(t.id, s.file);
       }
       for (const c of cgroupsIn(t.check)) need(c, i, true, `${name}'s check ({cgroup:${c}})`);
-      if (clone === -1 || i <= clone) {
-        if (t.check?.kind === 'inside') p.error(s.file, `${name} checks inside the container, but ${noProcess}; put the task on a later step`);
-        else if (t.check?.kind === 'escaped') p.error(s.file, `${name} compares the roots of the container's processes, but ${noProcess}; put the task on a later step`);
-        else if (JSON.stringify(t.check ?? {}).includes('{pid}')) p.error(s.file, `${name}'s check reads {pid}, but ${noProcess}; put the task on a later step`);
+      if (clone === -1 || i < clone) {
+        if (t.check?.kind === 'inside') p.error(s.file, `${name} checks inside the container, but ${noProcess}; ${later}`);
+        else if (t.check?.kind === 'escaped') p.error(s.file, `${name} compares the roots of the container's processes, but ${noProcess}; ${later}`);
+        else if (JSON.stringify(t.check ?? {}).includes('{pid}')) p.error(s.file, `${name}'s check reads {pid}, but ${noProcess}; ${later}`);
       }
     }
   });
