@@ -489,7 +489,6 @@ static bool parse_decimal(const char *s, long long *value)
 	return true;
 }
 
-static bool parse_ns_flags(struct reply *r, const char *s, unsigned long *flags)
 /* Whole seconds, maybe negative: a clock offset. */
 static bool parse_seconds(const char *s, long long *value)
 {
@@ -501,6 +500,7 @@ static bool parse_seconds(const char *s, long long *value)
 	return true;
 }
 
+static bool parse_ns_flags(struct reply *r, const char *s, unsigned long *flags)
 {
 	long long v;
 
@@ -1009,28 +1009,6 @@ static pid_t clone3_child(struct reply *r, unsigned long flags, struct child_ctl
 	return pid;
 }
 
-// [step:clone]
-/*
- * We learn of C's death through its pidfd (CLONE_PIDFD): poll() finds it
- * readable and waitid(P_PIDFD) reaps exactly C. A signalfd would need SIGCHLD
- * blocked, and a blocked signal mask is inherited by C and, across execve(),
- * by the container's shell.
- */
-static void do_clone(struct reply *r, struct request *rq)
-{
-	static char child_buf[CHILD_MAX + 2];
-	unsigned long flags = 0;
-	int sv[2], pidfd = -1;
-
-	if (!parse_ns_flags(r, rq->argv[0], &flags))
-		return;
-	if (child.pidfd >= 0) {
-		reply_error(r, "a child process already exists (pid %d)", (int)child.pid);
-		return;
-	}
-	give_up_tty(r);
-	call_begin(r, "socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0, sv)");
-	if (!call_end(r, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)))
 /*
  * unshare(CLONE_NEWTIME) below leaves P's later children in that namespace.
  * A second CLONE (after a failed one, or once C is gone) must not land there
@@ -1053,7 +1031,7 @@ static bool own_time_ns_for_children(struct reply *r)
 	return ok;
 }
 
-		return;
+// [step:clone]
 /*
  * A time namespace takes offsets only while nobody is in it: the first
  * process to enter freezes them. So, as unshare(1) and container runtimes
@@ -1080,6 +1058,49 @@ static bool prepare_time_ns(struct reply *r, long long mono_sec, long long boot_
 	return ok;
 }
 
+/*
+ * We learn of C's death through its pidfd (CLONE_PIDFD): poll() finds it
+ * readable and waitid(P_PIDFD) reaps exactly C. A signalfd would need SIGCHLD
+ * blocked, and a blocked signal mask is inherited by C and, across execve(),
+ * by the container's shell.
+ */
+static void do_clone(struct reply *r, struct request *rq)
+{
+	static char child_buf[CHILD_MAX + 2];
+	unsigned long flags = 0;
+	long long mono_sec = 0, boot_sec = 0;
+	bool offsets = rq->argc == 3;   /* CLONE <flags> [<monotonic s> <boottime s>] */
+	int sv[2], pidfd = -1;
+
+	if (!parse_ns_flags(r, rq->argv[0], &flags))
+		return;
+	if (rq->argc == 2 || (offsets && (!parse_seconds(rq->argv[1], &mono_sec) ||
+					  !parse_seconds(rq->argv[2], &boot_sec)))) {
+		reply_error(r, "CLONE takes flags, then optionally two clock offsets in seconds");
+		return;
+	}
+	if (offsets && !(flags & CLONE_NEWTIME)) {
+		reply_error(r, "clock offsets need CLONE_NEWTIME");
+		return;
+	}
+	if (child.pidfd >= 0) {
+		reply_error(r, "a child process already exists (pid %d)", (int)child.pid);
+		return;
+	}
+	if (!own_time_ns_for_children(r))
+		return;
+	give_up_tty(r);
+	call_begin(r, "socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0, sv)");
+	if (!call_end(r, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)))
+		return;
+	if (offsets) {
+		if (!prepare_time_ns(r, mono_sec, boot_sec)) {
+			close(sv[0]);
+			close(sv[1]);
+			return;
+		}
+		flags &= ~(unsigned long)CLONE_NEWTIME;  /* made already: C just enters it */
+	}
 	struct child_ctl ctl = { .sock = sv[1] };
 	pid_t pid = flags & CLONE_NEWTIME ? clone3_child(r, flags, &ctl, &pidfd)
 					  : clone_child(r, flags, &ctl, &pidfd);
@@ -1090,39 +1111,18 @@ static bool prepare_time_ns(struct reply *r, long long mono_sec, long long boot_
 	}
 	child = (struct child_proc){
 		.state = AT_BREAKPOINT, .pid = pid, .pidfd = pidfd, .sock = sv[0],
-	long long mono_sec = 0, boot_sec = 0;
-	bool offsets = rq->argc == 3;   /* CLONE <flags> [<monotonic s> <boottime s>] */
 		.rd = { .fd = sv[0], .buf = child_buf, .cap = CHILD_MAX + 1 },
 	};
 	r->pid = pid;
 }
-	if (rq->argc == 2 || (offsets && (!parse_seconds(rq->argv[1], &mono_sec) ||
-					  !parse_seconds(rq->argv[2], &boot_sec)))) {
-		reply_error(r, "CLONE takes flags, then optionally two clock offsets in seconds");
-		return;
-	}
-	if (offsets && !(flags & CLONE_NEWTIME)) {
-		reply_error(r, "clock offsets need CLONE_NEWTIME");
-		return;
-	}
 // [/step]
 
 static const char *child_unavailable(void)
 {
-	if (!own_time_ns_for_children(r))
-		return;
 	switch (child.state) {
 	case NO_CHILD: return "no child process: clone first";
 	case EXECED:   return "the child has already called execve";
 	case GONE:     return "the child has exited";
-	if (offsets) {
-		if (!prepare_time_ns(r, mono_sec, boot_sec)) {
-			close(sv[0]);
-			close(sv[1]);
-			return;
-		}
-		flags &= ~(unsigned long)CLONE_NEWTIME;  /* made already: C just enters it */
-	}
 	default:       return child.busy ? "the child is still busy with another request" : NULL;
 	}
 }

@@ -33,14 +33,6 @@ const idmapLine = z.object({
 });
 export type IdmapLine = z.infer<typeof idmapLine>;
 
-/** Parameters of each step kind. Defaults are the chapter's. */
-export const StepParams = {
-  clone: z.object({ flags: z.array(cloneFlag).max(8), timeOffsets: TimeOffsets.optional() }),
-  idmap: z.object({
-    uid: z.array(idmapLine).min(1).max(5),
-    gid: z.array(idmapLine).min(1).max(5),
-    setgroups: z.enum(['deny', 'allow']).default('deny'),
-  }),
 /**
  * How far a new time namespace's clocks run ahead of the host's (negative: behind), in
  * whole seconds. The kernel's own bounds are wider (~146 years) and depend on the clock's
@@ -50,6 +42,14 @@ const offsetSec = z.number().int().min(-1_000_000_000).max(1_000_000_000);
 export const TimeOffsets = z.object({ monotonicSec: offsetSec.default(0), boottimeSec: offsetSec.default(0) });
 export type TimeOffsets = z.infer<typeof TimeOffsets>;
 
+/** Parameters of each step kind. Defaults are the chapter's. */
+export const StepParams = {
+  clone: z.object({ flags: z.array(cloneFlag).max(8), timeOffsets: TimeOffsets.optional() }),
+  idmap: z.object({
+    uid: z.array(idmapLine).min(1).max(5),
+    gid: z.array(idmapLine).min(1).max(5),
+    setgroups: z.enum(['deny', 'allow']).default('deny'),
+  }),
   'cgroup-create': z.object({ controllers: z.array(controller).min(1), limits: z.array(Limit).default([]) }),
   'cgroup-limit': z.object({ limit: Limit }),
   'cgroup-join': z.object({ controller }),
@@ -57,6 +57,8 @@ export type TimeOffsets = z.infer<typeof TimeOffsets>;
   propagation: z.object({ mode: z.enum(['private', 'slave', 'shared']).default('private') }),
   'bind-root': z.object({}),
   'pivot-root': z.object({ putOld: z.string().regex(/^\.?[a-z][a-z0-9_-]{0,30}$/).default('.oldroot') }),
+  /** chroot(<the session's rootfs>), chdir("/"): no parameters, the rootfs is the session's. */
+  chroot: z.object({}),
   mount: z.object({ fs: z.enum(['proc', 'sys', 'dev', 'tmp']) }),
   'detach-old-root': z.object({ putOld: z.string().regex(/^\.?[a-z][a-z0-9_-]{0,30}$/).default('.oldroot') }),
   unshare: z.object({ flags: z.array(cloneFlag).min(1).max(8) }),
@@ -65,8 +67,6 @@ export type TimeOffsets = z.infer<typeof TimeOffsets>;
   exec: z.object({ argv: z.array(z.string().min(1).max(4096)).min(1).max(64).default(['/bin/sh']) }),
 } as const;
 
-  /** chroot(<the session's rootfs>), chdir("/"): no parameters, the rootfs is the session's. */
-  chroot: z.object({}),
 export type StepKind = keyof typeof StepParams;
 export const STEP_KINDS = Object.keys(StepParams) as StepKind[];
 export type ParamsOf<K extends StepKind> = z.infer<(typeof StepParams)[K]>;
