@@ -207,6 +207,11 @@ expect:`);
     expectError('04-join.md', /joining the memory cgroup needs the memory cgroup, but no cgroup-create step/);
   });
 
+  it('a limit in cgroup-create for a controller the step does not create', () => {
+    edit('02-cgroup-create.md', 'limits: [{ controller: pids, max: 8 }]', 'limits: [{ controller: pids, max: 8 }, { controller: memory, maxBytes: 1000000 }]');
+    expectError('02-cgroup-create.md', /params: a memory limit needs a memory group: add memory to this step's controllers/);
+  });
+
   it('an image that rootfs-images/build.sh does not build', () => {
     expect(knownImages()).toEqual(expect.arrayContaining(['busybox', 'debian']));
     edit('lesson.md', 'image: busybox', 'image: alpine');

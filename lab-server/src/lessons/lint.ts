@@ -387,6 +387,12 @@ function crossChecks(steps: StepInfo[], p: Collector): void {
 
   const taskIds = new Map<string, string>();
   steps.forEach((s, i) => {
+    if (s.kind === 'cgroup-create' && Array.isArray(s.params.limits) && Array.isArray(s.params.controllers)) {
+      const made = s.params.controllers as unknown[];
+      for (const l of s.params.limits) {
+        if (isObj(l) && typeof l.controller === 'string' && !made.includes(l.controller)) p.error(s.file, `params: a ${l.controller} limit needs a ${l.controller} group: add ${l.controller} to this step's controllers`);
+      }
+    }
     if (s.kind === 'cgroup-join') need(s.params.controller, i, false, `joining the ${String(s.params.controller)} cgroup`);
     if (s.kind === 'cgroup-limit' && isObj(s.params.limit)) need(s.params.limit.controller, i, false, 'this limit');
     need(s.expect.inCgroup, i, true, 'expect.inCgroup');
