@@ -24,7 +24,7 @@ describe("the helper's source, cut into steps", () => {
   const regions = parseRegions(source);
 
   test('every step the helper runs has a marked region', () => {
-    for (const kind of ['clone', 'hostname', 'propagation', 'bind-root', 'pivot-root', 'mount', 'detach-old-root', 'unshare', 'exec']) {
+    for (const kind of ['clone', 'hostname', 'propagation', 'bind-root', 'pivot-root', 'chroot', 'mount', 'detach-old-root', 'unshare', 'exec']) {
       expect(regions.get(kind)?.length, `no // [step:${kind}] region in stepper.c`).toBeGreaterThan(0);
     }
   });

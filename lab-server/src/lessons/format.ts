@@ -30,11 +30,13 @@ export type Expect = z.infer<typeof Expect>;
  * typed. `inside` runs a command in the container's namespaces (through the helper's peek
  * mode, with the container's own busybox as the probe) and looks at its output; `file`
  * reads a file on the host, where `{pid}` is the container's host pid and `{cgroup:cpu}`
- * the session's group directory for that controller.
+ * the session's group directory for that controller. `escaped` compares roots as the kernel
+ * names them (device and inode of /proc/<p>/root) with the host's; see tasks.ts.
  */
 export const TaskCheck = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('inside'), argv: z.array(z.string().min(1)).min(1).max(16), equals: z.string().optional(), matches: z.string().optional() }).strict(),
   z.object({ kind: z.literal('file'), path: z.string().regex(/^(\/|\{cgroup:[a-z]+\}\/)/, 'an absolute path, or one starting with {cgroup:<controller>}/'), equals: z.string().optional(), matches: z.string().optional() }).strict(),
+  z.object({ kind: z.literal('escaped'), expect: z.boolean().default(true) }).strict(),
 ]);
 export type TaskCheck = z.infer<typeof TaskCheck>;
 

@@ -52,6 +52,7 @@ export function loadLesson(id: string, dir = LESSONS_DIR): Lesson {
     const ids = s.tasks.map((t) => t.id);
     if (new Set(ids).size !== ids.length) throw new LessonError(`${where}: two tasks share an id`);
     for (const t of s.tasks) {
+      if (t.check.kind === 'escaped') continue; // no output to compare: it reads roots
       const re = t.check.matches;
       if (re !== undefined) {
         try {

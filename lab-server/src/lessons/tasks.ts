@@ -7,13 +7,14 @@ import { STEPPER } from '../helper/client.ts';
 import type { Controller } from '../protocol/kernel.ts';
 import type { Session } from '../session/session.ts';
 import { isAlive } from '../sys/proc.ts';
-import type { Task, TaskCheck } from './format.ts';
+import { escaped, stayedInside } from './escape.ts';
+import type { Task } from './format.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 
 const run = promisify(execFile);
 const CHECK_TIMEOUT_MS = 3000;
 
-function matches(text: string, check: TaskCheck): boolean {
+function matches(text: string, check: { equals?: string; matches?: string }): boolean {
   const got = text.trim();
   if (check.equals !== undefined && got !== check.equals) return false;
   if (check.matches !== undefined && !new RegExp(check.matches, 'm').test(got)) return false;
@@ -41,6 +42,7 @@ function hostPath(session: Session, path: string): string {
 export async function taskDone(session: Session, task: Task): Promise<boolean> {
   try {
     const c = task.check;
+    if (c.kind === 'escaped') return c.expect ? escaped(session) : stayedInside(session);
     const text = c.kind === 'inside' ? await inside(session, c.argv) : readFileSync(hostPath(session, c.path), 'utf8');
     return matches(text, c);
   } catch {
@@ -54,9 +56,12 @@ export async function taskDone(session: Session, task: Task): Promise<boolean> {
  * run it inside the container's namespaces), then wait for the kernel to agree.
  */
 export async function solveTask(session: Session, task: Task, timeoutMs = 8000): Promise<boolean> {
-  // A solution that ends the shell or never returns is the check's to judge, not a crash.
-  if (session.state.phase === 'running') await typeAndCapture(session, task.solution, timeoutMs).catch(() => '');
-  else await inside(session, ['/bin/sh', '-c', task.solution]).catch(() => '');
+  // A solution that ends the shell or never returns (e.g. it starts a shell of its own) is
+  // the check's to judge, not a crash: the check is asked while it runs, too.
+  let running = true;
+  const typed = session.state.phase === 'running' ? typeAndCapture(session, task.solution, timeoutMs) : inside(session, ['/bin/sh', '-c', task.solution]);
+  void typed.catch(() => '').finally(() => (running = false));
+  for (const t0 = Date.now(); running && Date.now() - t0 < timeoutMs; await sleep(100)) if (await taskDone(session, task)) return true;
   for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await sleep(100)) if (await taskDone(session, task)) return true;
   return false;
 }
