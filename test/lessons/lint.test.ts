@@ -139,6 +139,13 @@ describe('lessons lint', () => {
     expectError('03-exec.md', /"::: zh" section opened on line \d+ is never closed/);
   });
 
+  it('a section marker that is not en or zh, and a stray :::', () => {
+    edit('01-clone.md', '::: zh', '::: fr');
+    edit('02-cgroup-create.md', /:::\n$/, ':::\n:::\n');
+    expectError('01-clone.md', /"::: fr" is not a language of the lab/);
+    expectError('02-cgroup-create.md', /::: closes a section that was never opened/);
+  });
+
   it('titles and hints in one language only', () => {
     edit('01-clone.md', '  zh: 带着新的 UTS 命名空间调用 clone\n', '');
     edit('03-exec.md', 'hint: { en: "hostname box1", zh: 用 hostname 命令 }', 'hint: { en: "hostname box1" }');

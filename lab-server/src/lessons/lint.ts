@@ -175,29 +175,30 @@ function readFile(path: string, file: string, p: Collector): { front: Obj; body:
   const firstLine = m[1]!.split('\n').length + 3;
   let open: { lang: string; line: number; lines: string[] } | null = null;
   let stray = 0;
-  m[2]!.split('\n').forEach((line, i) => {
+  for (const [i, line] of m[2]!.split('\n').entries()) {
     const n = firstLine + i;
     if (!line.startsWith(':::')) {
       if (open) open.lines.push(line);
       else if (line.trim()) stray = stray || n;
-      return;
-    }
-    if (line === ':::') {
-      if (!open) return p.error(file, `line ${n}: ::: closes a section that was never opened`);
-      if (open.lang === 'en' || open.lang === 'zh') {
+    } else if (line === ':::') {
+      if (!open) p.error(file, `line ${n}: ::: closes a section that was never opened`);
+      else if (open.lang === 'en' || open.lang === 'zh') {
         if (body[open.lang] !== undefined) p.error(file, `line ${open.line}: a second "::: ${open.lang}" section; a file has one of each`);
         else body[open.lang] = open.lines.join('\n').trim();
       }
       open = null;
-      return;
+    } else if (open) {
+      p.error(file, `line ${n}: "${line}" inside the "::: ${open.lang}" section opened on line ${open.line}; close that one with a line ::: first`);
+    } else {
+      const lang = /^::: *([a-z]+)$/.exec(line)?.[1];
+      if (!lang) p.error(file, `line ${n}: "${line}" is not a section marker; write ::: en or ::: zh alone on the line`);
+      else {
+        if (lang !== 'en' && lang !== 'zh') p.error(file, `line ${n}: "::: ${lang}" is not a language of the lab; the sections are ::: en and ::: zh`);
+        open = { lang, line: n, lines: [] };
+      }
     }
-    const lang = /^::: *([a-z]+)$/.exec(line)?.[1];
-    if (open) return p.error(file, `line ${n}: "${line}" inside the "::: ${open.lang}" section opened on line ${open.line}; close that one with a line ::: first`);
-    if (!lang) return p.error(file, `line ${n}: "${line}" is not a section marker; write ::: en or ::: zh alone on the line`);
-    if (lang !== 'en' && lang !== 'zh') p.error(file, `line ${n}: "::: ${lang}" is not a language of the lab; the sections are ::: en and ::: zh`);
-    open = { lang, line: n, lines: [] };
-  });
-  if (open) p.error(file, `the "::: ${(open as { lang: string }).lang}" section opened on line ${(open as { line: number }).line} is never closed; end it with a line :::`);
+  }
+  if (open) p.error(file, `the "::: ${open.lang}" section opened on line ${open.line} is never closed; end it with a line :::`);
   if (stray) p.warn(file, `line ${stray}: text outside the ::: en and ::: zh sections is not shown to the student`);
   return { front, body };
 }
