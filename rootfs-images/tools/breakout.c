@@ -111,11 +111,12 @@ static void leave_result(const struct stat *root)
 {
 	FILE *f = fopen(RESULT, "w");
 
-	if (!f)
+	if (!f || fprintf(f, "stayed %u:%u %llu\n", major(root->st_dev), minor(root->st_dev),
+			  (unsigned long long)root->st_ino) < 0 || fclose(f) != 0) {
+		say("could not write %s: %s", RESULT, strerror(errno));
 		return;
-	fprintf(f, "stayed %u:%u %llu\n", major(root->st_dev), minor(root->st_dev),
-		(unsigned long long)root->st_ino);
-	fclose(f);
+	}
+	say("report left in %s", RESULT);
 }
 
 int main(int argc, char **argv)
@@ -165,8 +166,9 @@ int main(int argc, char **argv)
 	say("chroot(\".\"): my root is now %s", name_of(&after));
 
 	if (same(&before, &after)) {
-		say("STAYED INSIDE: there is nothing above this /. It is the top of the");
-		say("mount namespace (pivot_root, then the old root was unmounted).");
+		say("STAYED INSIDE: \"..\" of this / is / itself. It is the top of the mount");
+		say("namespace, with nothing of the host above it (as after pivot_root and");
+		say("unmounting the old root).");
 		leave_result(&after);
 		return 1;
 	}
