@@ -1,5 +1,6 @@
 // Block two of the chapter: make a group in each hierarchy, optionally set a limit, and
 // `echo $pid > .../tasks`. Three kinds, because each is a separate thing the kernel does.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Controller } from '../protocol/kernel.ts';
 import type { Limit } from '../protocol/steps.ts';
 import type { Call, Refusal, Said } from '../protocol/results.ts';
@@ -35,6 +36,28 @@ function applyLimit(limit: Limit, ctx: StepCtx): Call[] {
   return knobsFor(limit, home.hierarchy.version, () => defaultDisk(IMAGES_DIR)).map((k) => ctx.cgroups.write(limit.controller, ctx.session, k.file, k.value));
 }
 
+const FREEZE_WAIT_MS = 2000;
+
+/**
+ * Freezing is not instant: the kernel asks every task to stop, and until the last one has,
+ * it reports FREEZING (v1; reading freezer.state is also what moves it on to FROZEN) or
+ * `frozen 0` in cgroup.events (v2). Wait for its word, as runc does, so the step's result
+ * shows the group frozen rather than half-way there.
+ */
+async function settleFreeze(limit: Limit, calls: Call[], ctx: StepCtx): Promise<Said[]> {
+  const home = ctx.cgroups.home('freezer');
+  if (limit.controller !== 'freezer' || limit.state !== 'FROZEN' || !home || calls.some((c) => c.ret < 0)) return [];
+  const frozen = () =>
+    home.hierarchy.version === 1 ? ctx.cgroups.read('freezer', ctx.session, 'freezer.state') === 'FROZEN' : /^frozen 1$/m.test(ctx.cgroups.read('freezer', ctx.session, 'cgroup.events'));
+  for (const t0 = Date.now(); Date.now() - t0 < FREEZE_WAIT_MS; await sleep(5)) if (frozen()) return [];
+  return [
+    {
+      en: `After ${FREEZE_WAIT_MS} ms the kernel still reports the group as freezing: some task has not stopped yet, for example one waiting inside the kernel where it cannot be paused.`,
+      zh: `${FREEZE_WAIT_MS} 毫秒之后，内核仍报告这个组正在冻结：还有任务没有停下，比如某个正在内核里等待、无法被暂停的任务。`,
+    },
+  ];
+}
+
 export const cgroupCreate: StepModule<'cgroup-create'> = {
   kind: 'cgroup-create',
   refuse({ controllers, limits }, ctx) {
@@ -54,7 +77,12 @@ export const cgroupCreate: StepModule<'cgroup-create'> = {
       calls.push(...made);
       if (made.every((m) => m.ret >= 0)) ctx.state.cgroups[c] ??= { joined: false };
     }
-    for (const l of limits) if (ctx.state.cgroups[l.controller]) calls.push(...applyLimit(l, ctx));
+    for (const l of limits) {
+      if (!ctx.state.cgroups[l.controller]) continue;
+      const written = applyLimit(l, ctx);
+      calls.push(...written);
+      notes.push(...(await settleFreeze(l, written, ctx)));
+    }
     return { calls, notes };
   },
 };
@@ -65,7 +93,8 @@ export const cgroupLimit: StepModule<'cgroup-limit'> = {
     return unavailable(limit.controller, ctx) ?? notCreated(limit.controller, ctx);
   },
   async run({ limit }, ctx) {
-    return { calls: applyLimit(limit, ctx), notes: devicesOnV2(limit.controller, ctx) ? [DEVICES_ON_V2] : [] };
+    const calls = applyLimit(limit, ctx);
+    return { calls, notes: [...(devicesOnV2(limit.controller, ctx) ? [DEVICES_ON_V2] : []), ...(await settleFreeze(limit, calls, ctx))] };
   },
 };
 
