@@ -68,7 +68,7 @@ describe(`live metrics (${host.mode}, cpu time from ${expectedSource})`, () => {
     const m = new Metrics(s);
     const before = MetricsSample.parse(m.sample());
     expect(before.cpu).toBeNull();
-    expect(before.memory).toMatchObject({ limitBytes: 32 * MiB, oomKills: 0 });
+    expect(before.memory).toMatchObject({ limitBytes: 32 * MiB, oomKills: 0, peakBytes: null });
     expect(before.memory!.bytes).toBeGreaterThan(0);
     expect(before.memory!.bytes).toBeLessThan(32 * MiB);
     // dd fills one 100 MiB buffer: more than the group may hold.
@@ -77,6 +77,10 @@ describe(`live metrics (${host.mode}, cpu time from ${expectedSource})`, () => {
     const after = MetricsSample.parse(m.sample());
     expect(after.memory!.oomKills).toBe(1);
     expect(after.memory!.bytes).toBeLessThanOrEqual(32 * MiB);
+    // Gone before anyone sampled it, the spike is still seen: the group touched its limit.
+    expect(after.memory!.peakBytes).toBeGreaterThan(28 * MiB);
+    expect(after.memory!.peakBytes).toBeLessThanOrEqual(32 * MiB);
+    expect(MetricsSample.parse(m.sample()).memory!.peakBytes).toBeNull();
   });
 });
 

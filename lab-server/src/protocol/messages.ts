@@ -64,6 +64,12 @@ export const MetricsSample = z
       .object({
         /** What the kernel charges to the group (memory.usage_in_bytes, memory.current). */
         bytes: z.number().int().min(0),
+        /**
+         * The highest it went since the previous sample, when the kernel's high-water mark
+         * (memory.max_usage_in_bytes, memory.peak) rose in between; else null. A spike
+         * shorter than a second, like the one that ends in an OOM kill, still shows.
+         */
+        peakBytes: z.number().int().min(0).nullable(),
         /** The limit it is held to; null when there is none. */
         limitBytes: z.number().int().positive().nullable(),
         /** How many processes the OOM killer has killed in the group so far. */

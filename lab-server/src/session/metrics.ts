@@ -24,6 +24,8 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export class Metrics {
   private last: { source: CpuSource; usedNs: number; wallNs: number } | null = null;
+  /** The memory group's high-water mark at the previous sample. */
+  private lastPeak: number | null = null;
   private readonly procTimes = new ProcessTimes();
 
   constructor(readonly session: Session) {}
@@ -103,7 +105,12 @@ export class Metrics {
     const limit = Number(this.read('memory', v1 ? 'memory.limit_in_bytes' : 'memory.max'));
     // v1 has counted OOM kills in memory.oom_control since Linux 4.13; v2 in memory.events.
     const kills = field(this.read('memory', v1 ? 'memory.oom_control' : 'memory.events'), 'oom_kill');
-    return { bytes: Number(usage), limitBytes: limit > 0 && limit < NO_LIMIT_ABOVE ? limit : null, oomKills: kills ?? 0 };
+    // The mark only rises (v2 has memory.peak since Linux 5.19); it is read, never reset.
+    const mark = Number(this.read('memory', v1 ? 'memory.max_usage_in_bytes' : 'memory.peak') || NaN);
+    const peak = Number.isFinite(mark) ? mark : null;
+    const rose = peak !== null && this.lastPeak !== null && peak > this.lastPeak;
+    this.lastPeak = peak;
+    return { bytes: Number(usage), peakBytes: rose ? peak : null, limitBytes: limit > 0 && limit < NO_LIMIT_ABOVE ? limit : null, oomKills: kills ?? 0 };
   }
 }
 

@@ -203,6 +203,25 @@ const en = {
   'phase.exited': 'exited',
   serverSays: 'The server says',
   dismiss: 'Dismiss',
+
+  live: 'Live use',
+  'live.cpu': 'CPU',
+  'live.memory': 'Memory',
+  'live.ofOneCpu': 'of one CPU',
+  'live.measuring': 'measuring…',
+  'live.quota': 'quota {v}',
+  'live.noQuota': 'no quota',
+  'live.limit': 'limit {v}',
+  'live.noLimit': 'no limit',
+  'live.quotaLine': 'quota',
+  'live.limitLine': 'limit',
+  'live.now': 'now',
+  'live.from': 'from {file}',
+  'live.src.proc': '/proc/<pid>/stat of its processes (v1 cpu counts no usage)',
+  'live.cpuSummary': "CPU use of the container's group over the last minute: now {now} of one CPU, at most {max}; {quota}.",
+  'live.memSummary': "Memory charged to the container's group over the last minute: now {now}, at most {max}; {limit}.",
+  'live.oom': 'OOM: a process was killed in the container',
+  'live.oomDetail': "The group hit its memory limit and the kernel's OOM killer ended a process ({n} so far, the last at {time}).",
 } as const;
 
 export type Key = keyof typeof en;
@@ -406,6 +425,25 @@ const zh: Record<Key, string> = {
   'phase.exited': '已退出',
   serverSays: '服务器提示',
   dismiss: '关闭',
+
+  live: '实时用量',
+  'live.cpu': 'CPU',
+  'live.memory': '内存',
+  'live.ofOneCpu': '占一个 CPU',
+  'live.measuring': '测量中…',
+  'live.quota': '配额 {v}',
+  'live.noQuota': '无配额',
+  'live.limit': '上限 {v}',
+  'live.noLimit': '无上限',
+  'live.quotaLine': '配额',
+  'live.limitLine': '上限',
+  'live.now': '现在',
+  'live.from': '读自 {file}',
+  'live.src.proc': '组内进程的 /proc/<pid>/stat（v1 的 cpu 不统计用量）',
+  'live.cpuSummary': '容器所在控制组最近一分钟的 CPU 用量：当前占一个 CPU 的 {now}，最高 {max}；{quota}。',
+  'live.memSummary': '容器所在控制组最近一分钟记账的内存：当前 {now}，最高 {max}；{limit}。',
+  'live.oom': 'OOM：容器里有一个进程被杀掉了',
+  'live.oomDetail': '这个组碰到了内存上限，内核的 OOM killer 结束了一个进程（到目前为止共 {n} 个，最近一次在 {time}）。',
 };
 
 const dictionaries = { en, zh } as const;

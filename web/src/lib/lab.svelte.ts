@@ -8,6 +8,7 @@ import {
   type HostInfo,
   type Lesson,
   type LessonStep,
+  type MetricsSample,
   type Phase,
   type Said,
   type ServerMessage,
@@ -51,6 +52,8 @@ const BACKOFF_MS = [300, 1000, 2000, 4000, 8000];
 const ATTEMPTS_BEFORE_HINT = 3;
 /** The server's close code when another tab re-attached this session. */
 const CLOSE_DISPLACED = 4001;
+/** Live samples kept for the graphs: one a second, so the last minute. */
+const METRICS_KEPT = 60;
 /** Bytes kept for a terminal that is not on the page yet (e.g. the peek tab before it mounts). */
 const UNATTACHED_LIMIT = 256 * 1024;
 
@@ -109,6 +112,10 @@ export class Lab {
   /** The step whose tasks the server is checking for this page now. */
   watching = $state<string | null>(null);
   taskNews = $state.raw<TaskNews | null>(null);
+  /** The session's cpu and memory groups, sampled by the server once a second, oldest first. */
+  metrics = $state.raw<MetricsSample[]>([]);
+  /** The last time the OOM killer struck in the group while this page watched, for the notice. */
+  oomKilled = $state.raw<{ at: number; total: number } | null>(null);
 
   readonly steps: LessonStep[] = $derived(this.lesson?.steps ?? []);
   readonly doneCount = $derived(this.steps.filter((s) => this.results[s.id]?.ok).length);
@@ -158,6 +165,7 @@ export class Lab {
     this.sessionReplaced = false;
     this.focusedStep = null;
     this.forgetTasks();
+    this.forgetMetrics();
     this.attempts = 0;
     this.restoreDrafts();
     this.connect();
@@ -250,6 +258,8 @@ export class Lab {
         return;
       case 'tasks':
         return this.tasksReport(msg.stepId, msg.done);
+      case 'metrics':
+        return this.metricsSample(msg.sample);
       case 'error':
         this.requested = null;
         this.runAllActive = false;
@@ -273,7 +283,10 @@ export class Lab {
     this.attempts = 0;
     // Another container (a reset, or an expired session): nothing known about its tasks.
     // The same one re-attached keeps them until the server's fresh report, without a flicker.
-    if (msg.session !== this.sessionId) this.forgetTasks();
+    if (msg.session !== this.sessionId) {
+      this.forgetTasks();
+      this.forgetMetrics();
+    }
     this.sessionId = msg.session;
     this.lesson = msg.lesson;
     this.host = msg.host;
@@ -319,6 +332,19 @@ export class Lab {
       else since[key] ??= now;
     }
     this.openSince = since;
+  }
+
+  private metricsSample(sample: MetricsSample): void {
+    // Only a kill counted while we watch is news; a re-attached page starts from the count it finds.
+    const before = this.metrics.at(-1)?.memory?.oomKills;
+    const now = sample.memory?.oomKills;
+    if (before !== undefined && now !== undefined && now > before) this.oomKilled = { at: sample.at, total: now };
+    this.metrics = [...this.metrics.slice(1 - METRICS_KEPT), sample];
+  }
+
+  private forgetMetrics(): void {
+    this.metrics = [];
+    this.oomKilled = null;
   }
 
   private forgetTasks(): void {

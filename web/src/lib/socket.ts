@@ -1,6 +1,6 @@
 // The one WebSocket between this tab and the lab server: JSON text frames for messages,
 // binary frames (channel byte + bytes) for terminal data. Knows nothing about lessons.
-import { ClientMessage, frame, type Channel, type ServerMessage } from './protocol.ts';
+import { ClientMessage, MetricsSample, frame, type Channel, type ServerMessage } from './protocol.ts';
 
 export interface SocketHandlers {
   open(): void;
@@ -68,13 +68,17 @@ export class LabSocket {
   }
 }
 
-const KINDS = new Set(['welcome', 'running', 'result', 'state', 'peek', 'tasks', 'error']);
+/** Every kind the server sends; a Record, so a kind added to the protocol but not here fails the build. */
+const KINDS: Record<ServerMessage['t'], true> = { welcome: true, running: true, result: true, state: true, peek: true, tasks: true, metrics: true, error: true };
 
 /** The server is trusted, but a malformed frame should be dropped, not crash the page. */
 function parseServerMessage(text: string): ServerMessage | null {
   try {
     const msg: unknown = JSON.parse(text);
-    if (typeof msg === 'object' && msg !== null && KINDS.has((msg as { t?: unknown }).t as string)) return msg as ServerMessage;
+    const t = typeof msg === 'object' && msg !== null ? (msg as { t?: unknown }).t : undefined;
+    // A sample feeds a canvas that would draw nonsense silently: it is checked against its schema.
+    const fits = t !== 'metrics' || MetricsSample.safeParse((msg as { sample?: unknown }).sample).success;
+    if (typeof t === 'string' && Object.hasOwn(KINDS, t) && fits) return msg as ServerMessage;
   } catch {
     // fall through
   }
