@@ -16,6 +16,8 @@ export interface Hierarchy {
   own: string;
   /** A short label: the v1 controller list, or "unified". */
   label: string;
+  /** A v1 hierarchy the machine left unmounted, which the lab mounts itself while it uses it. */
+  private?: boolean;
 }
 
 /** Where one of the chapter's controllers lives on this machine. */
@@ -34,7 +36,27 @@ export interface CgroupHost {
   missing: Map<Controller, string>;
 }
 
-const V2_NAME: Partial<Record<Controller, string>> = { blkio: 'io', freezer: 'cgroup.freeze' };
+const V2_NAME: Partial<Record<Controller, string>> = { blkio: 'io', freezer: 'cgroup.freeze', cpuacct: 'cpu' };
+
+/**
+ * Where the lab mounts a v1 hierarchy for a controller this machine left unmounted
+ * (net_cls, net_prio, perf_event and hugetlb on many hybrid systems). A controller can
+ * join a new v1 hierarchy as long as no v2 group has it enabled; the lab unmounts it when
+ * its last group is gone, and the kernel then hands the controller back to v2.
+ */
+export const PRIVATE_HIERARCHIES = '/run/stepbox-cgroup';
+
+/** Controllers this kernel has and enables, from /proc/cgroups. */
+function kernelControllers(): Set<string> {
+  const rows = readOr(() => readFileSync('/proc/cgroups', 'utf8'), '').split('\n').filter((l) => l && !l.startsWith('#'));
+  return new Set(rows.map((l) => l.split(/\s+/)).filter(([, , , enabled]) => enabled === '1').map(([name]) => name!));
+}
+
+/** What replaced a controller that has no v2 form, in plain words. */
+const NO_V2: Partial<Record<Controller, string>> = {
+  net_cls: 'net_cls exists only in cgroup v1; on v2, firewall rules match the cgroup path itself (nftables "socket cgroupv2", iptables -m cgroup --path) or an eBPF program tags the packets',
+  net_prio: 'net_prio exists only in cgroup v1; on v2, traffic priority per cgroup is set by an eBPF program or by firewall rules matching the cgroup path',
+};
 
 export function detectCgroups(): CgroupHost {
   const mounts = mountinfo('self').filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2');
@@ -46,7 +68,7 @@ export function detectCgroups(): CgroupHost {
       const named = controllers.filter((c) => !c.startsWith('name='));
       const line = own.find((l) => l.id !== 0 && sameSet(l.controllers.split(','), controllers));
       if (!line || hierarchies.some((h) => h.label === controllers.join(','))) continue;
-      hierarchies.push({ version: 1, mount: m.target, controllers: named, own: line.path, label: controllers.join(',') });
+      hierarchies.push({ version: 1, mount: m.target, controllers: named, own: line.path, label: controllers.join(','), private: m.target.startsWith(`${PRIVATE_HIERARCHIES}/`) });
     } else {
       const line = own.find((l) => l.id === 0);
       if (!line || hierarchies.some((h) => h.version === 2)) continue;
@@ -61,23 +83,38 @@ export function detectCgroups(): CgroupHost {
 
   const homes = new Map<Controller, ControllerHome>();
   const missing = new Map<Controller, string>();
+  const known = kernelControllers();
   for (const c of CONTROLLERS) {
     const v1 = hierarchies.find((h) => h.version === 1 && h.controllers.includes(c));
     if (v1) {
       homes.set(c, { controller: c, hierarchy: v1, v2Name: null });
       continue;
     }
+    // A v1 (or hybrid) machine keeps the chapter's world: a controller it left unmounted
+    // gets a v1 hierarchy of the lab's own rather than being enabled on the v2 root. (Its
+    // /proc/cgroups row may still name a hierarchy for a moment after an unmount: the kernel
+    // frees it asynchronously, and a new mount simply waits for that.)
+    if (mode !== 'v2' && known.has(c)) {
+      const hierarchy: Hierarchy = { version: 1, mount: join(PRIVATE_HIERARCHIES, c), controllers: [c], own: '/', label: c, private: true };
+      hierarchies.push(hierarchy);
+      homes.set(c, { controller: c, hierarchy, v2Name: null });
+      continue;
+    }
     if (!v2) {
       missing.set(c, `no ${c} hierarchy is mounted`);
       continue;
     }
+    const v2Name = V2_NAME[c] ?? c;
     if (c === 'devices') {
       missing.set(c, 'cgroup v2 has no devices file: device access is controlled by an eBPF program attached to the cgroup');
-    } else if (c === 'freezer' || v2.controllers.includes(V2_NAME[c] ?? c)) {
-      // cgroup.freeze is part of the v2 core: every non-root cgroup has it, no controller needed.
+    } else if (NO_V2[c]) {
+      missing.set(c, NO_V2[c]);
+    } else if (c === 'freezer' || c === 'perf_event' || v2.controllers.includes(v2Name)) {
+      // cgroup.freeze is part of the v2 core and perf_event is implicit on v2: every
+      // non-root group has them, no controller needs enabling.
       homes.set(c, { controller: c, hierarchy: v2, v2Name: V2_NAME[c] ?? null });
     } else {
-      missing.set(c, `the ${V2_NAME[c] ?? c} controller is not available to this cgroup (${v2.own}); it must be enabled in the parent's cgroup.subtree_control`);
+      missing.set(c, `the ${v2Name} controller is not available to this cgroup (${v2.own}); it must be enabled in the parent's cgroup.subtree_control`);
     }
   }
   return { mode, hierarchies, homes, missing };

@@ -1,6 +1,7 @@
 // A limit in the student's terms becomes writes to the kernel's files, which differ between
 // cgroup v1 (the chapter's) and v2. The order of writes matters where the kernel checks
 // one value against another (cpu period before quota).
+import type { Controller } from '../protocol/kernel.ts';
 import type { Limit } from '../protocol/steps.ts';
 
 export interface Knob {
@@ -54,6 +55,17 @@ export function knobsFor(limit: Limit, version: 1 | 2, device: DeviceResolver): 
     case 'devices':
       if (version === 2) throw new NoKnob('devices');
       return [...limit.deny.map((r) => ({ file: 'devices.deny', value: r })), ...limit.allow.map((r) => ({ file: 'devices.allow', value: r }))];
+    case 'net_cls': {
+      // The kernel keeps one 32-bit number, major in the high half: tc's 10:1 is 0x00100001.
+      const [major, minor] = limit.classid.split(':').map((h) => parseInt(h, 16));
+      return [{ file: 'net_cls.classid', value: `0x${((major! << 16) | minor!).toString(16).padStart(8, '0')}` }];
+    }
+    case 'net_prio':
+      return limit.priorities.map((p) => ({ file: 'net_prio.ifpriomap', value: `${p.dev} ${p.prio}` }));
+    case 'hugetlb':
+      return version === 1
+        ? [{ file: `hugetlb.${limit.pageSize}.limit_in_bytes`, value: limit.maxBytes === 'max' ? '-1' : String(limit.maxBytes) }]
+        : [{ file: `hugetlb.${limit.pageSize}.max`, value: String(limit.maxBytes) }];
   }
 }
 
@@ -63,24 +75,34 @@ export function joinFile(version: 1 | 2): string {
 }
 
 /** The files the page shows for each controller: the kernel's current values, read back. */
-export function readbackFiles(controller: Limit['controller'], version: 1 | 2): string[] {
-  const v1: Record<Limit['controller'], string[]> = {
+export function readbackFiles(controller: Controller, version: 1 | 2): string[] {
+  const v1: Record<Controller, string[]> = {
     cpu: ['cpu.cfs_quota_us', 'cpu.cfs_period_us'],
+    cpuacct: ['cpuacct.usage'],
     cpuset: ['cpuset.cpus', 'cpuset.mems'],
     memory: ['memory.limit_in_bytes', 'memory.usage_in_bytes'],
     pids: ['pids.max', 'pids.current'],
     freezer: ['freezer.state'],
     blkio: ['blkio.throttle.read_bps_device', 'blkio.throttle.write_bps_device'],
     devices: ['devices.list'],
+    net_cls: ['net_cls.classid'],
+    net_prio: ['net_prio.prioidx', 'net_prio.ifpriomap'],
+    hugetlb: ['hugetlb.2MB.limit_in_bytes', 'hugetlb.2MB.usage_in_bytes'],
+    perf_event: [],
   };
-  const v2: Record<Limit['controller'], string[]> = {
+  const v2: Record<Controller, string[]> = {
     cpu: ['cpu.max'],
+    cpuacct: ['cpu.stat'],
     cpuset: ['cpuset.cpus', 'cpuset.mems'],
     memory: ['memory.max', 'memory.current'],
     pids: ['pids.max', 'pids.current'],
     freezer: ['cgroup.freeze'],
     blkio: ['io.max'],
     devices: [],
+    net_cls: [],
+    net_prio: [],
+    hugetlb: ['hugetlb.2MB.max', 'hugetlb.2MB.current'],
+    perf_event: [],
   };
   return (version === 1 ? v1 : v2)[controller];
 }

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { Controller } from '../protocol/kernel.ts';
 import type { Call } from '../protocol/results.ts';
 import { record } from '../sys/record.ts';
-import { readOr } from '../sys/proc.ts';
-import { pidfdKill } from '../sys/ffi.ts';
+import { mountinfo, readOr } from '../sys/proc.ts';
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
 import type { CgroupHost, ControllerHome, Hierarchy } from './detect.ts';
 import { joinFile } from './knobs.ts';
 
@@ -39,6 +39,13 @@ export class CgroupTree {
     if (!home) return [];
     const h = home.hierarchy;
     const calls: Call[] = [];
+    if (h.private && !isMounted(h.mount)) {
+      calls.push(record(`mount("cgroup", "${h.mount}", "cgroup", MS_NOSUID|MS_NODEV|MS_NOEXEC, "${c}")`, `mkdir -p ${h.mount} && mount -t cgroup -o ${c} cgroup ${h.mount}`, () => {
+        mkdirSync(h.mount, { recursive: true });
+        mount('cgroup', h.mount, 'cgroup', MS_NOSUID | MS_NODEV | MS_NOEXEC, c);
+      }));
+      if (calls[0]!.ret < 0) return calls;
+    }
     const parent = this.parentDir(h);
     if (!existsSync(parent)) {
       calls.push(record(`mkdir("${parent}", 0755)`, `mkdir ${parent}`, () => mkdirSync(parent, { mode: 0o755 })));
@@ -69,8 +76,8 @@ export class CgroupTree {
    * then the server moves itself into a leaf of its own cgroup first.
    */
   private delegate(h: Hierarchy, c: Controller): Call[] {
-    const name = c === 'blkio' ? 'io' : c;
-    if (c === 'freezer' || c === 'devices') return [];
+    const name = this.home(c)?.v2Name ?? c;
+    if (c === 'freezer' || c === 'devices' || c === 'perf_event') return [];
     const calls: Call[] = [];
     const chain = [join(h.mount, h.own), this.parentDir(h)];
     for (const dir of chain) {
@@ -134,8 +141,22 @@ export class CgroupTree {
         const empty = existsSync(dir) && readdirSync(dir, { withFileTypes: true }).every((e) => !e.isDirectory());
         if (empty && readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), 'x') === '') await rmdirRetrying(dir);
       }
+      if (h.private) unmountPrivate(h);
     }
   }
+}
+
+function isMounted(dir: string): boolean {
+  return mountinfo('self').some((m) => m.target === dir);
+}
+
+/** Unmount a hierarchy the lab mounted, once no group is left in it (else its groups would live on, unseen). */
+function unmountPrivate(h: Hierarchy): void {
+  if (!isMounted(h.mount) || readdirSync(h.mount, { withFileTypes: true }).some((e) => e.isDirectory())) return;
+  umount2(h.mount, 0);
+  rmdirSync(h.mount);
+  const root = join(h.mount, '..');
+  if (readdirSync(root).length === 0) rmdirSync(root);
 }
 
 /**

@@ -35,7 +35,7 @@ export type Expect = z.infer<typeof Expect>;
  */
 export const TaskCheck = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('inside'), argv: z.array(z.string().min(1)).min(1).max(16), equals: z.string().optional(), matches: z.string().optional() }).strict(),
-  z.object({ kind: z.literal('file'), path: z.string().regex(/^(\/|\{cgroup:[a-z]+\}\/)/, 'an absolute path, or one starting with {cgroup:<controller>}/'), equals: z.string().optional(), matches: z.string().optional() }).strict(),
+  z.object({ kind: z.literal('file'), path: z.string().regex(/^(\/|\{cgroup:[a-z_]+\}\/)/, 'an absolute path, or one starting with {cgroup:<controller>}/'), equals: z.string().optional(), matches: z.string().optional() }).strict(),
   z.object({ kind: z.literal('escaped'), expect: z.boolean().default(true) }).strict(),
 ]);
 export type TaskCheck = z.infer<typeof TaskCheck>;

@@ -32,7 +32,7 @@ export async function inside(session: Session, argv: string[]): Promise<string> 
 function hostPath(session: Session, path: string): string {
   return path
     .replace(/\{pid\}/g, String(session.state.pid ?? 0))
-    .replace(/\{cgroup:([a-z]+)\}/g, (_, c: string) => {
+    .replace(/\{cgroup:([a-z_]+)\}/g, (_, c: string) => {
       const home = session.cgroups.home(c as Controller);
       return home ? session.cgroups.dir(home, session.name) : '/nonexistent';
     });

@@ -45,11 +45,12 @@ export function flagsToInt(flags: readonly CloneFlag[]): number {
 }
 
 /**
- * Cgroup controllers the lab drives, by their v1 names (the chapter's). The second
- * column is the v2 name where it differs: blkio became io, freezer became the core
- * file cgroup.freeze, and devices became an eBPF program with no file at all.
+ * Cgroup controllers the lab drives, by their v1 names (the chapter's ten, and pids).
+ * On v2 some are renamed or gone: blkio became io, freezer the core file cgroup.freeze,
+ * cpuacct's counters moved into cpu.stat, devices became an eBPF program, perf_event is
+ * implicit, and net_cls / net_prio have no v2 form at all.
  */
-export const CONTROLLERS = ['cpu', 'cpuset', 'blkio', 'memory', 'devices', 'freezer', 'pids'] as const;
+export const CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'blkio', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio', 'hugetlb', 'perf_event', 'pids'] as const;
 export type Controller = (typeof CONTROLLERS)[number];
 
 export type CgroupMode = 'v1' | 'hybrid' | 'v2';

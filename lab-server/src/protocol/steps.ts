@@ -14,6 +14,11 @@ const devNumber = z.string().regex(/^\d{1,4}:\d{1,7}$/, 'a device number like 8:
 /** A device-cgroup rule: type, major:minor, access, e.g. "c 1:3 rwm" or "a". */
 const deviceRule = z.string().regex(/^(a|[abc] (\d+|\*):(\d+|\*) [rwm]{1,3})$/, 'a rule like "c 1:3 rwm" or "a"');
 
+/** A traffic-control class as tc writes it, MAJOR:MINOR in hex (net_cls stores 0xMMMMmmmm). */
+const classid = z.string().regex(/^[0-9a-f]{1,4}:[0-9a-f]{1,4}$/, 'a class like 10:1');
+/** A network interface name as the kernel allows it. */
+const ifName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, 'an interface name like lo or eth0');
+
 /** One limit, in the student's terms; cgroup/knobs.ts turns it into v1 or v2 files. */
 export const Limit = z.discriminatedUnion('controller', [
   z.object({ controller: z.literal('cpu'), quotaUs: z.union([z.literal('max'), z.number().int().min(1000).max(10_000_000)]), periodUs: z.number().int().min(1000).max(1_000_000) }),
@@ -23,6 +28,9 @@ export const Limit = z.discriminatedUnion('controller', [
   z.object({ controller: z.literal('freezer'), state: z.enum(['FROZEN', 'THAWED']) }),
   z.object({ controller: z.literal('blkio'), device: devNumber.optional(), readBps: count.optional(), writeBps: count.optional(), weight: z.number().int().min(10).max(1000).optional() }),
   z.object({ controller: z.literal('devices'), deny: z.array(deviceRule).max(16).default([]), allow: z.array(deviceRule).max(16).default([]) }),
+  z.object({ controller: z.literal('net_cls'), classid: classid }),
+  z.object({ controller: z.literal('net_prio'), priorities: z.array(z.object({ dev: ifName, prio: count })).min(1).max(8) }),
+  z.object({ controller: z.literal('hugetlb'), pageSize: z.enum(['2MB', '1GB']), maxBytes: maxOrCount }),
 ]);
 export type Limit = z.infer<typeof Limit>;
 

@@ -21,6 +21,7 @@ const SYS_pidfd_open = 434;
 export const MS_RDONLY = 0x1;
 export const MS_NOSUID = 0x2;
 export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
 export const MS_BIND = 0x1000;
 export const MNT_DETACH = 0x2;
 

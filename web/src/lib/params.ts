@@ -43,8 +43,8 @@ export function sameParams(a: Draft, b: Draft): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The chapter's limit for each controller: what a newly ticked "limit" box starts from. */
-export const LIMIT_DEFAULTS: Record<Controller, Limit> = {
+/** What a newly ticked "limit" box starts from, for each controller that has a limit. */
+export const LIMIT_DEFAULTS: Record<Limit['controller'], Limit> = {
   cpu: { controller: 'cpu', quotaUs: 50000, periodUs: 100000 },
   cpuset: { controller: 'cpuset', cpus: '0', mems: '0' },
   blkio: { controller: 'blkio', writeBps: 10485760 },
@@ -52,7 +52,15 @@ export const LIMIT_DEFAULTS: Record<Controller, Limit> = {
   devices: { controller: 'devices', deny: ['c 1:7 rwm'], allow: [] },
   freezer: { controller: 'freezer', state: 'THAWED' },
   pids: { controller: 'pids', max: 64 },
+  net_cls: { controller: 'net_cls', classid: '10:1' },
+  net_prio: { controller: 'net_prio', priorities: [{ dev: 'lo', prio: 5 }] },
+  hugetlb: { controller: 'hugetlb', pageSize: '2MB', maxBytes: 4194304 },
 };
+
+/** Controllers that only account (cpuacct, perf_event) have nothing to limit. */
+export function hasLimit(c: Controller): c is Limit['controller'] {
+  return c in LIMIT_DEFAULTS;
+}
 
 /**
  * An <input>'s text as the schema wants it: a number when it is one, the word "max"
