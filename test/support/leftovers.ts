@@ -37,6 +37,15 @@ export function leftovers(): string[] {
     if (argv[0]?.endsWith('/stepper')) found.push(`process ${pid} ${argv.join(' ')}`);
   }
   if (existsSync('/run/stepbox')) for (const d of readdirSync('/run/stepbox')) found.push(`dir /run/stepbox/${d}`);
+  for (const loop of readdirSync('/sys/block').filter((n) => n.startsWith('loop'))) {
+    let backing = '';
+    try {
+      backing = readFileSync(`/sys/block/${loop}/loop/backing_file`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (backing.startsWith('/run/stepbox/')) found.push(`loop device /dev/${loop} on ${backing}`);
+  }
   // The host ends of veth pairs are named sbx<server pid>-<session>.
   for (const line of readFileSync('/proc/self/net/dev', 'utf8').split('\n').slice(2)) {
     const name = line.split(':')[0]?.trim();

@@ -18,6 +18,7 @@ const MAIN: Record<StepKind, RegExp> = {
   'detach-old-root': /^umount2\(/,
   unshare: /^unshare\(/,
   veth: /^ip link add /,
+  disk: /LOOP_SET_FD/,
   exec: /^execve\(/,
 };
 

@@ -72,6 +72,8 @@ export const StepParams = {
   unshare: z.object({ flags: z.array(cloneFlag).min(1).max(8) }),
   /** No parameters: the names and the /30 are the session's, so sessions never collide. */
   veth: z.object({}),
+  /** A loop device over a file of this size, for block-I/O limits to act on. */
+  disk: z.object({ sizeMiB: z.number().int().min(8).max(256).default(64) }),
   exec: z.object({ argv: z.array(z.string().min(1).max(4096)).min(1).max(64).default(['/bin/sh']) }),
 } as const;
 

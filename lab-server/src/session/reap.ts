@@ -6,8 +6,8 @@ import { existsSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { deleteLink, linkOwner, ourLinks } from '../net/links.ts';
-import { MNT_DETACH, pidfdKill, umount2 } from '../sys/ffi.ts';
-import { allPids, cmdline, isAlive, mountinfo, readOr } from '../sys/proc.ts';
+import { loopDetach, MNT_DETACH, pidfdKill, umount2 } from '../sys/ffi.ts';
+import { allPids, cmdline, isAlive, loopsBackedUnder, mountinfo, readOr } from '../sys/proc.ts';
 import { ownerPid, RUNTIME_DIR } from './paths.ts';
 
 export interface ReapReport {
@@ -35,6 +35,7 @@ export async function reapAll(cgroups: CgroupTree, { all = false } = {}): Promis
       const argv = cmdline(pid);
       if (argv[0]?.endsWith('/stepper') && argv[2]?.startsWith(`${dir}/`) && pidfdKill(pid)) report.processes.push(pid);
     }
+    detachLoops(loopsBackedUnder(dir));
     const mounts = mountinfo('self').filter((m) => m.target === dir || m.target.startsWith(`${dir}/`));
     for (const m of mounts.reverse()) {
       try {
@@ -65,4 +66,15 @@ export async function reapAll(cgroups: CgroupTree, { all = false } = {}): Promis
     }
   }
   return report;
+}
+
+/** Detach loop devices; one already gone (or detached by the kernel at its last close) is fine. */
+export function detachLoops(devices: string[]): void {
+  for (const d of devices) {
+    try {
+      loopDetach(d);
+    } catch {
+      // ENXIO: nothing attached any more
+    }
+  }
 }

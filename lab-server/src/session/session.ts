@@ -17,6 +17,7 @@ import { MNT_DETACH, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
 import { isAlive, processFamily } from '../sys/proc.ts';
 import { record } from '../sys/record.ts';
 import { observe } from './observe.ts';
+import { detachLoops } from './reap.ts';
 import { sessionDir } from './paths.ts';
 import { emptyState, refusal, type State } from './state.ts';
 
@@ -193,6 +194,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.helper.kill();
     await this.opts.cgroups.removeSession(this.opts.name);
     for (let i = 0; pid !== null && isAlive(pid) && i < 200; i++) await sleep(5);
+    if (this.state.disk) detachLoops([this.state.disk.loop]);
     if (this.state.rootMounted) {
       try {
         umount2(this.rootfs, MNT_DETACH);

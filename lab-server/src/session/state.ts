@@ -30,6 +30,8 @@ export interface State {
   mounts: ('proc' | 'sys' | 'dev' | 'tmp')[];
   /** The veth pair to the host: its host end's name, and both ends' addresses once set. */
   veth: { host: string; hostAddr: string | null; peerAddr: string | null } | null;
+  /** The session's loop device: its host path, MAJOR:MINOR, and where the container sees it. */
+  disk: { loop: string; dev: string; inside: string } | null;
   exitInfo: string | null;
 }
 
@@ -52,6 +54,7 @@ export function emptyState(): State {
     chrooted: false,
     mounts: [],
     veth: null,
+    disk: null,
     exitInfo: null,
   };
 }

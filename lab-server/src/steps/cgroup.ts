@@ -33,7 +33,8 @@ function notCreated(c: Controller, ctx: StepCtx): Refusal | null {
 function applyLimit(limit: Limit, ctx: StepCtx): Call[] {
   const home = ctx.cgroups.home(limit.controller);
   if (!home) return [];
-  return knobsFor(limit, home.hierarchy.version, () => defaultDisk(IMAGES_DIR)).map((k) => ctx.cgroups.write(limit.controller, ctx.session, k.file, k.value));
+  // Without a device named, a throttle goes on the lab's disk when the session has one.
+  return knobsFor(limit, home.hierarchy.version, () => ctx.state.disk?.dev ?? defaultDisk(IMAGES_DIR)).map((k) => ctx.cgroups.write(limit.controller, ctx.session, k.file, k.value));
 }
 
 const FREEZE_WAIT_MS = 2000;

@@ -14,6 +14,7 @@ import { propagation } from './propagation.ts';
 import type { StepModule } from './step.ts';
 import { unshare } from './unshare.ts';
 import { veth } from './veth.ts';
+import { disk } from './disk.ts';
 
 export const STEPS: { [K in StepKind]: StepModule<K> } = {
   clone,
@@ -30,5 +31,6 @@ export const STEPS: { [K in StepKind]: StepModule<K> } = {
   'detach-old-root': detachOldRoot,
   unshare,
   veth,
+  disk,
   exec,
 };

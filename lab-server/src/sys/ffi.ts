@@ -2,6 +2,7 @@
 // syscalls Node lacks. Everything that must run single-threaded lives in the C helper
 // instead; everything else is a plain file read or write.
 import koffi from 'koffi';
+import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 
 const libc = koffi.load('libc.so.6');
@@ -13,6 +14,8 @@ const c = {
   getsockopt: libc.func('int getsockopt(int fd, int level, int name, _Out_ uint8_t *val, _Inout_ uint32_t *len)'),
   syscall: libc.func('long syscall(long nr, ...)'),
   close: libc.func('int close(int fd)'),
+  ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)'),
+  mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
 };
 
 const SYS_pidfd_send_signal = 424;
@@ -96,4 +99,59 @@ export function pidfdKill(pid: number, signal = 9): boolean {
   } finally {
     c.close(fd);
   }
+}
+
+// <linux/loop.h>
+const LOOP_SET_FD = 0x4c00;
+const LOOP_CLR_FD = 0x4c01;
+const LOOP_CTL_GET_FREE = 0x4c82;
+
+/**
+ * Attach a file to a free loop device, as `losetup --find` does: ask /dev/loop-control for a
+ * free index, then hand the file's fd to that device. Another process may take the same
+ * index in between (EBUSY): then ask again.
+ */
+export function loopAttach(file: string): { index: number; calls: string[] } {
+  const control = openSync('/dev/loop-control', 'r+');
+  const backing = openSync(file, 'r+');
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const index = check(c.ioctl(control, LOOP_CTL_GET_FREE), 'ioctl("/dev/loop-control", LOOP_CTL_GET_FREE)');
+      const loop = openSync(`/dev/loop${index}`, 'r+');
+      try {
+        check(c.ioctl(loop, LOOP_SET_FD, 'int', backing), `ioctl("/dev/loop${index}", LOOP_SET_FD, fd of ${file})`);
+        return { index, calls: [`ioctl("/dev/loop-control", LOOP_CTL_GET_FREE) = ${index}`, `ioctl("/dev/loop${index}", LOOP_SET_FD, open("${file}"))`] };
+      } catch (e) {
+        if (!(e instanceof SysError && e.errno === 'EBUSY') || attempt >= 8) throw e;
+      } finally {
+        closeSync(loop);
+      }
+    }
+  } finally {
+    closeSync(backing);
+    closeSync(control);
+  }
+}
+
+/** Detach a loop device; while someone still has it open the kernel detaches it at their last close. */
+export function loopDetach(device: string): void {
+  const fd = openSync(device, 'r');
+  try {
+    check(c.ioctl(fd, LOOP_CLR_FD), `ioctl("${device}", LOOP_CLR_FD)`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const S_IFBLK = 0o060000;
+
+/** The kernel's dev_t for a device number, as glibc's makedev() packs it. */
+function makedev(major: number, minor: number): bigint {
+  const M = BigInt(major);
+  const m = BigInt(minor);
+  return ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
+}
+
+export function mknodBlock(path: string, major: number, minor: number, mode = 0o660): void {
+  check(c.mknod(path, S_IFBLK | mode, makedev(major, minor)), `mknod("${path}", S_IFBLK|0${mode.toString(8)}, makedev(${major}, ${minor}))`);
 }

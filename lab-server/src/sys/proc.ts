@@ -103,6 +103,12 @@ export function procLink(pid: PidRef, name: string): string | null {
 }
 
 /** Every pid on the machine, for finding leftovers by what they run. */
+/** Loop devices whose backing file lies under dir (each loop device's loop/backing_file in /sys/block). */
+export function loopsBackedUnder(dir: string): string[] {
+  const names = readOr(() => readdirSync('/sys/block'), [] as string[]).filter((n) => n.startsWith('loop'));
+  return names.filter((n) => readOr(() => readFileSync(`/sys/block/${n}/loop/backing_file`, 'utf8'), '').startsWith(`${dir}/`)).map((n) => `/dev/${n}`);
+}
+
 export function allPids(): number[] {
   return readdirSync('/proc')
     .filter((n) => /^\d+$/.test(n))
