@@ -24,7 +24,14 @@ const CASES: { limit: Limit; v1: [string, string | RegExp][]; v2: [string, strin
   { limit: { controller: 'blkio', writeBps: 1048576 }, v1: [['blkio.throttle.write_bps_device', /^\d+:\d+ 1048576$/]], v2: [['io.max', /^\d+:\d+ rbps=max wbps=1048576 riops=max wiops=max$/]] },
   // v1 lists exceptions only in deny-all mode: deny everything, then allow one device.
   { limit: { controller: 'devices', deny: ['a'], allow: ['c 1:3 rwm'] }, v1: [['devices.list', 'c 1:3 rwm']], v2: [] },
+  // tc's class 10:1 is stored as one number, major in the upper half.
+  { limit: { controller: 'net_cls', classid: '10:1' }, v1: [['net_cls.classid', '1048577']], v2: [] },
+  { limit: { controller: 'net_prio', priorities: [{ dev: 'lo', prio: 5 }] }, v1: [['net_prio.ifpriomap', /^lo 5$/m]], v2: [] },
+  { limit: { controller: 'hugetlb', pageSize: '2MB', maxBytes: 4194304 }, v1: [['hugetlb.2MB.limit_in_bytes', '4194304']], v2: [['hugetlb.2MB.max', '4194304']] },
 ];
+
+/** Controllers with no v2 form at all: on a v2 machine the step must say so, in words. */
+const V1_ONLY = new Set(['devices', 'net_cls', 'net_prio']);
 
 describe(`cgroup steps (${host.mode})`, () => {
   const { open } = useLab();
@@ -37,8 +44,16 @@ describe(`cgroup steps (${host.mode})`, () => {
       await must(s, 'clone', { flags: ['CLONE_NEWPID'] });
       const pid = s.state.pid!;
       if (!home) {
-        // Only one controller may lack a home, and only on v2: devices, which is eBPF there.
-        expect([c, host.mode]).toEqual(['devices', 'v2']);
+        // Only the v1-only controllers may lack a home, and only on v2.
+        expect(host.mode).toBe('v2');
+        expect(V1_ONLY.has(c)).toBe(true);
+        if (c !== 'devices') {
+          const r = await s.run({ kind: 'cgroup-create', params: { controllers: [c] } });
+          expect(r.refusal?.code).toBe('no-controller');
+          expect(r.refusal?.en).toMatch(/only in cgroup v1/);
+          return;
+        }
+        // devices is an eBPF program there: the step says so and writes nothing.
         const r = await must(s, 'cgroup-create', { controllers: [c], limits: [limit] });
         expect(r.calls).toEqual([]);
         expect(r.notes[0]?.en).toMatch(/eBPF/);
@@ -64,6 +79,24 @@ describe(`cgroup steps (${host.mode})`, () => {
       }
     });
   }
+
+  it.runIf(host.mode !== 'v2' && host.homes.get('net_cls')?.hierarchy.private)('mounts a v1 hierarchy the machine lacks, and unmounts it when the lab stops', async () => {
+    const s = await open();
+    await must(s, 'clone', { flags: ['CLONE_NEWNET'] });
+    const r = await must(s, 'cgroup-create', { controllers: ['net_cls'] });
+    // (Mounted by this step, or by an earlier test's session of the same lab.)
+    const mounting = r.calls.filter((c) => c.call.startsWith('mount('));
+    if (mounting.length) expect(mounting[0]!.call).toMatch(/^mount\("cgroup", "\/run\/stepbox-cgroup\/net_cls", "cgroup"/);
+    // The kernel's word: a cgroup (v1) mount carrying net_cls, and the child's line for it.
+    const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/run/stepbox-cgroup/net_cls');
+    expect(line).toMatch(/ - cgroup cgroup rw,net_cls$/);
+    await must(s, 'cgroup-join', { controller: 'net_cls' });
+    expect(kernel.cgroup(s.state.pid!)).toMatch(new RegExp(`^\\d+:net_cls:/stepbox/${s.name}$`, 'm'));
+    await s.reap();
+    await s.cgroups.removeParents();
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain('/run/stepbox-cgroup');
+    expect(existsSync('/run/stepbox-cgroup')).toBe(false);
+  });
 
   it('creates groups only below its own cgroup', async () => {
     const s = await open();

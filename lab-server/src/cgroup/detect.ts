@@ -41,8 +41,9 @@ const V2_NAME: Partial<Record<Controller, string>> = { blkio: 'io', freezer: 'cg
 /**
  * Where the lab mounts a v1 hierarchy for a controller this machine left unmounted
  * (net_cls, net_prio, perf_event and hugetlb on many hybrid systems). A controller can
- * join a new v1 hierarchy as long as no v2 group has it enabled; the lab unmounts it when
- * its last group is gone, and the kernel then hands the controller back to v2.
+ * join a new v1 hierarchy as long as no v2 group has it enabled. Like the empty `stepbox`
+ * parents, it is removed when the lab stops (or by `stepbox cleanup`) once no group is left
+ * in it; the kernel then hands the controller back to v2.
  */
 export const PRIVATE_HIERARCHIES = '/run/stepbox-cgroup';
 
