@@ -59,6 +59,37 @@ describe(`live metrics (${host.mode}, cpu time from ${expectedSource})`, () => {
     expect(Math.abs(mean - 20)).toBeLessThan(3);
   }, 30_000);
 
+  it('a cpuacct group alone counts without a quota: an unthrottled loop takes about a whole CPU', async () => {
+    const acct = host.homes.get('cpuacct')!;
+    const s = await open();
+    await must(s, 'clone', { flags: ['CLONE_NEWPID'] });
+    await must(s, 'cgroup-create', { controllers: ['cpuacct'] });
+    await must(s, 'cgroup-join', { controller: 'cpuacct' });
+    await must(s, 'exec', { argv: ['/bin/sh'] });
+    await typeAndCapture(s, 'while :; do :; done &');
+    const m = new Metrics(s);
+    const read = (await samples(m, 3)).map((x) => x.cpu!);
+    expect(read[0]).toEqual({ percent: null, quotaPercent: null, source: acct.hierarchy.version === 2 ? 'cpu.stat' : 'cpuacct.usage' });
+    // One CPU of two, shared with whatever else the machine runs.
+    for (const c of read.slice(1)) expect(c.percent).toBeGreaterThan(50);
+    for (const c of read.slice(1)) expect(c.percent).toBeLessThan(105);
+  });
+
+  it('with cpu and cpuacct groups holding the same processes, the kernel\'s own counter is used', async () => {
+    const s = await open();
+    await must(s, 'clone', { flags: ['CLONE_NEWPID'] });
+    await must(s, 'cgroup-create', { controllers: ['cpu', 'cpuacct'], limits: [{ controller: 'cpu', quotaUs: 20000, periodUs: 100000 }] });
+    await must(s, 'cgroup-join', { controller: 'cpu' });
+    await must(s, 'cgroup-join', { controller: 'cpuacct' });
+    await must(s, 'exec', { argv: ['/bin/sh'] });
+    await typeAndCapture(s, 'while :; do :; done &');
+    await sleep(1500);
+    const read = (await samples(new Metrics(s), 4)).map((x) => x.cpu!);
+    expect(read[0]!.source).toBe(expectedSource === 'proc' ? 'cpuacct.usage' : expectedSource);
+    for (const c of read.slice(1)) expect(c.percent).toBeGreaterThan(14);
+    for (const c of read.slice(1)) expect(c.percent).toBeLessThan(26);
+  }, 15_000);
+
   it('a memory hog over the limit is killed, and the kill is counted', async () => {
     const s = await open();
     await must(s, 'clone', { flags: ['CLONE_NEWPID'] });
