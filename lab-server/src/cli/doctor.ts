@@ -51,7 +51,7 @@ export async function doctor(opts: { image?: string; cgroupParent?: string }): P
   rows.push({ check: 'cgroup mode', ok: true, detail: `${cg.mode}: ${cg.hierarchies.map((h) => `${h.label}@${h.mount}${h.own === '/' ? '' : ` (own ${h.own})`}`).join(', ')}` });
   for (const [c, home] of cg.homes) {
     const v2 = home.hierarchy.version === 2;
-    rows.push({ check: `cgroup ${c}`, ok: true, detail: v2 ? `v2${home.v2Name ? ` as ${home.v2Name}` : ''} in ${home.hierarchy.mount}` : `v1 at ${home.hierarchy.mount}` });
+    rows.push({ check: `cgroup ${c}`, ok: true, detail: v2 ? `v2${home.v2Name ? ` as ${home.v2Name}` : ''} in ${home.hierarchy.mount}` : `v1 at ${home.hierarchy.mount}${home.hierarchy.private ? ' (not mounted by this machine: the lab mounts it there while a lesson uses it)' : ''}` });
   }
   const v2 = cg.hierarchies.find((h) => h.version === 2);
   for (const [c, why] of cg.missing) {
