@@ -25,7 +25,8 @@ describe('on a cgroup v2 machine', () => {
     expect(r.stdout).toMatch(/cgroup mode +v2/);
     for (const c of ['cpu', 'cpuset', 'memory', 'pids']) expect(r.stdout).toMatch(new RegExp(`✓ cgroup ${c} +v2`));
     expect(r.stdout).toMatch(/✓ cgroup blkio +v2 as io/);
-    expect(r.stdout).toMatch(/✓ cgroup devices +not a file on v2: .*eBPF/);
+    expect(r.stdout).toMatch(/✓ cgroup devices +not on v2: .*eBPF/);
+    expect(r.stdout).toMatch(/✓ cgroup net_cls +not on v2: .*only in cgroup v1/);
     expect(r.status).toBe(0);
   });
 

@@ -53,6 +53,9 @@ function kernelControllers(): Set<string> {
   return new Set(rows.map((l) => l.split(/\s+/)).filter(([, , , enabled]) => enabled === '1').map(([name]) => name!));
 }
 
+/** Controllers cgroup v2 dropped: devices became an eBPF program; net_cls and net_prio have no successor file. */
+export const V1_ONLY: readonly Controller[] = ['devices', 'net_cls', 'net_prio'];
+
 /** What replaced a controller that has no v2 form, in plain words. */
 const NO_V2: Partial<Record<Controller, string>> = {
   net_cls: 'net_cls exists only in cgroup v1; on v2, firewall rules match the cgroup path itself (nftables "socket cgroupv2", iptables -m cgroup --path) or an eBPF program tags the packets',

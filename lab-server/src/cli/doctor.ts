@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
-import { detectCgroups } from '../cgroup/detect.ts';
+import { detectCgroups, V1_ONLY } from '../cgroup/detect.ts';
 import { STEPPER } from '../helper/client.ts';
 import { NAMESPACES, type Namespace } from '../protocol/kernel.ts';
 import { imageDir, imageExists } from '../rootfs/images.ts';
@@ -55,7 +55,8 @@ export async function doctor(opts: { image?: string; cgroupParent?: string }): P
   }
   const v2 = cg.hierarchies.find((h) => h.version === 2);
   for (const [c, why] of cg.missing) {
-    const devicesOnV2 = c === 'devices' && cg.mode === 'v2';
+    // Controllers with no v2 form are no fault of a v2 machine: the lessons explain them there.
+    const noV2Form = V1_ONLY.includes(c) && cg.mode === 'v2';
     const parent = v2 ? join(v2.mount, dirname(v2.own), 'cgroup.subtree_control') : '';
     const fix =
       c === 'devices'
@@ -63,7 +64,7 @@ export async function doctor(opts: { image?: string; cgroupParent?: string }): P
         : cg.mode === 'v2'
           ? `delegate it to this cgroup: echo +${c === 'blkio' ? 'io' : c} > ${parent} (with systemd: Delegate=yes on the unit that runs the lab)`
           : `mount the v1 ${c} hierarchy: mount -t cgroup -o ${c} cgroup /sys/fs/cgroup/${c}`;
-    rows.push({ check: `cgroup ${c}`, ok: devicesOnV2, detail: devicesOnV2 ? `not a file on v2: ${why}` : why, fix: devicesOnV2 ? undefined : fix });
+    rows.push({ check: `cgroup ${c}`, ok: noV2Form, detail: noV2Form ? `not on v2: ${why}` : why, fix: noV2Form ? undefined : fix });
   }
 
   const overlay = readFileSync('/proc/filesystems', 'utf8').includes('\toverlay\n');
