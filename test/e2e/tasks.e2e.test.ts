@@ -111,8 +111,14 @@ describe('tasks of the UTS lesson', () => {
   test('the picker lists both lessons, and switching to the book shows its 20 steps', async () => {
     const picker = page.locator('.topbar .lesson-pick select');
     const options = await picker.locator('option').evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent]));
-    // Every lesson of lessons/, in order; the two this test knows must be among them.
-    expect(options.map(([id]) => id)).toEqual([...options.map(([id]) => id)].sort());
+    // Every lesson of lessons/, in sections: the chapter, namespaces, cgroups, demonstrations.
+    const sections = await picker.locator('optgroup').evaluateAll((gs) => gs.map((g) => [(g as HTMLOptGroupElement).label, [...g.querySelectorAll('option')].map((o) => o.value)]));
+    expect(sections.map(([label]) => label)).toEqual(['The chapter', 'Namespaces, one at a time', 'Cgroup subsystems, one at a time', 'Demonstrations']);
+    expect(sections[0]![1]).toEqual(['book']);
+    expect(sections[1]![1]).toEqual(expect.arrayContaining(['ns-uts', 'ns-pid', 'ns-net', 'ns-time']));
+    expect(sections[2]![1]).toEqual(expect.arrayContaining(['cg-cpu', 'cg-memory', 'cg-blkio']));
+    expect(sections[3]![1]).toContain('breakout');
+    expect(sections.flatMap(([, ids]) => ids)).toEqual(options.map(([id]) => id));
     expect(options).toContainEqual(['book', expect.stringMatching(/\S/)]);
     expect(options).toContainEqual(['ns-uts', 'UTS namespace: a host name of its own']);
     expect(await picker.inputValue()).toBe('ns-uts');

@@ -7,6 +7,10 @@ import { prefs } from './prefs.svelte.ts';
 const en = {
   tagline: 'a container, one real syscall at a time',
   lesson: 'Lesson',
+  'lessonGroup.chapter': 'The chapter',
+  'lessonGroup.namespaces': 'Namespaces, one at a time',
+  'lessonGroup.cgroups': 'Cgroup subsystems, one at a time',
+  'lessonGroup.more': 'Demonstrations',
   runAll: 'Run all',
   runAllHint: 'Run every remaining step in order',
   restart: 'Restart',
@@ -234,6 +238,10 @@ export type Key = keyof typeof en;
 const zh: Record<Key, string> = {
   tagline: '一次一个真实的系统调用，亲手搭一个容器',
   lesson: '课程',
+  'lessonGroup.chapter': '本章',
+  'lessonGroup.namespaces': '命名空间，逐个来看',
+  'lessonGroup.cgroups': 'Cgroup 子系统，逐个来看',
+  'lessonGroup.more': '演示',
   runAll: '全部运行',
   runAllHint: '按顺序运行剩下的所有步骤',
   restart: '重新开始',
