@@ -1,37 +1,21 @@
 // The page against the real server and the real kernel, in Debian's Chromium: a student
 // opens the printed link, runs the whole book lesson one step at a time, and talks to the
 // container's shell. Also: a page from another origin must not get a session.
-import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SHOTS, buildPage, launchBrowser, screen, startServer, stopServer } from './harness.ts';
+import { SHOTS, screen, useBrowserLab } from './harness.ts';
 
-let server: ChildProcess;
-let url: string;
-let origin: string;
-let browser: Browser;
-
-beforeAll(async () => {
-  buildPage();
-  ({ proc: server, url } = await startServer());
-  origin = new URL(url).origin;
-  browser = await launchBrowser();
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  if (server) await stopServer(server);
-}, 30_000);
+const lab = useBrowserLab();
 
 describe('the book lesson in a browser', () => {
   let context: BrowserContext;
   let page: Page;
 
   beforeAll(async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', locale: 'en-US' });
+    context = await lab.browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', locale: 'en-US' });
     page = await context.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
   });
@@ -41,9 +25,9 @@ describe('the book lesson in a browser', () => {
   });
 
   test('the printed link lets the browser in and shows the lesson', async () => {
-    await page.goto(url);
+    await page.goto(lab.url);
     // The token became a cookie and left the address bar.
-    expect(page.url()).toBe(`${origin}/`);
+    expect(page.url()).toBe(`${lab.origin}/`);
     await page.locator('article[data-step-id]').first().waitFor();
     expect(await page.locator('article[data-step-id]').count()).toBe(20);
     await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('0 of 20 steps');
@@ -185,7 +169,7 @@ describe('another origin', () => {
   });
 
   test('cannot open a session, even from a browser that holds the cookie', async () => {
-    const wsUrl = `${origin.replace(/^http/, 'ws')}/ws`;
+    const wsUrl = `${lab.origin.replace(/^http/, 'ws')}/ws`;
     evil = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(`<!doctype html><title>start</title><script>
@@ -202,10 +186,10 @@ describe('another origin', () => {
 
     // Same browser profile as a student who opened the real link: the cookie is there,
     // and 127.0.0.1 on another port is the same *site*, so only the Origin check stands.
-    const context = await browser.newContext();
+    const context = await lab.browser.newContext();
     try {
       const page = await context.newPage();
-      await page.goto(url);
+      await page.goto(lab.url);
       await page.locator('article[data-step-id]').first().waitFor();
       await page.goto(`http://127.0.0.1:${evilPort}/`);
       await page.waitForFunction(() => document.title === 'done', undefined, { timeout: 10_000 });

@@ -4,7 +4,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHOTS = join(ROOT, 'docs/screenshots');
@@ -60,4 +61,38 @@ export function launchBrowser(): Promise<Browser> {
 export function screen(page: Page, channel = 0): Promise<string> {
   // The hook's type lives in the page's sources; here it is only a function on window.
   return page.evaluate((c) => (window as unknown as { __stepbox?: { screen(c: number): string } }).__stepbox?.screen(c) ?? '', channel);
+}
+
+/** The server and the browser one test file shares: started before its tests, stopped after. */
+export interface BrowserLab {
+  server: ChildProcess;
+  /** The link `stepbox serve` printed, token included. */
+  url: string;
+  origin: string;
+  browser: Browser;
+}
+
+export function useBrowserLab(grace?: number): BrowserLab {
+  const lab = {} as BrowserLab;
+  beforeAll(async () => {
+    buildPage();
+    ({ proc: lab.server, url: lab.url } = await startServer(grace));
+    lab.origin = new URL(lab.url).origin;
+    lab.browser = await launchBrowser();
+  }, 90_000);
+  afterAll(async () => {
+    await lab.browser?.close();
+    if (lab.server) await stopServer(lab.server);
+  }, 30_000);
+  return lab;
+}
+
+/** A fresh browser context with the lab's page open at its link, its script errors logged. */
+export async function openLabPage(lab: BrowserLab, options: BrowserContextOptions): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await lab.browser.newContext(options);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(lab.url);
+  await page.locator('article[data-step-id]').first().waitFor();
+  return { context, page };
 }

@@ -2,34 +2,18 @@
 // cpu lesson's busy loop is held at its 20% quota, and the memory lesson's hog is killed
 // by the OOM killer, which the page announces. What is asserted is what the page says in
 // text (the graphs' text alternative), which is the same sample the canvas draws.
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SHOTS, buildPage, launchBrowser, screen, startServer, stopServer } from './harness.ts';
+import { SHOTS, screen, openLabPage, useBrowserLab } from './harness.ts';
 
-let server: ChildProcess;
-let url: string;
-let origin: string;
-let browser: Browser;
-
-beforeAll(async () => {
-  buildPage();
-  ({ proc: server, url } = await startServer());
-  origin = new URL(url).origin;
-  browser = await launchBrowser();
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  if (server) await stopServer(server);
-}, 30_000);
+const lab = useBrowserLab();
 
 const MiB = 1024 * 1024;
 
 /** Open a lesson by its link and build the whole container with "Run all". */
 async function buildLesson(page: Page, lesson: string, steps: number): Promise<void> {
-  await page.goto(`${origin}/#/${lesson}`);
+  await page.goto(`${lab.origin}/#/${lesson}`);
   await expect.poll(() => page.locator('article[data-step-id]').count()).toBe(steps);
   await page.locator('.topbar .run-all').click();
   await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 60_000 }).toBe(`${steps} of ${steps} steps`);
@@ -57,11 +41,7 @@ describe('live graphs', () => {
   let page: Page;
 
   beforeAll(async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light', locale: 'en-US' });
-    page = await context.newPage();
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(url);
-    await page.locator('article[data-step-id]').first().waitFor();
+    ({ context, page } = await openLabPage(lab, { viewport: { width: 1280, height: 860 }, colorScheme: 'light', locale: 'en-US' }));
   });
 
   afterAll(async () => {

@@ -2,29 +2,12 @@
 // step lists what to try, the student renames the container in the xterm, and the page
 // shows what the kernel says (not what was typed). Also the lesson picker, and the hint
 // that opens by itself when a task has stayed open for a while (on a fake clock).
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SHOTS, buildPage, launchBrowser, startServer, stopServer } from './harness.ts';
+import { SHOTS, openLabPage, useBrowserLab } from './harness.ts';
 
-let server: ChildProcess;
-let url: string;
-let origin: string;
-let browser: Browser;
-
-beforeAll(async () => {
-  buildPage();
-  // Long enough that switching lessons and back finds the container still there, on a busy machine too.
-  ({ proc: server, url } = await startServer(30));
-  origin = new URL(url).origin;
-  browser = await launchBrowser();
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  if (server) await stopServer(server);
-}, 30_000);
+const lab = useBrowserLab(30);
 
 const task = (page: Page, id: string): Locator => page.locator(`#step-02-exec li.task[data-task-id="${id}"]`);
 const stateOf = (page: Page, id: string) => task(page, id).getAttribute('data-state');
@@ -48,11 +31,7 @@ describe('tasks of the UTS lesson', () => {
   let page: Page;
 
   beforeAll(async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', locale: 'en-US' });
-    page = await context.newPage();
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(url);
-    await page.locator('article[data-step-id]').first().waitFor();
+    ({ context, page } = await openLabPage(lab, { viewport: { width: 1280, height: 800 }, colorScheme: 'light', locale: 'en-US' }));
   });
 
   afterAll(async () => {
@@ -60,7 +39,7 @@ describe('tasks of the UTS lesson', () => {
   });
 
   test('a link to the lesson opens it, with its tasks listed before they can be checked', async () => {
-    await page.goto(`${origin}/#/ns-uts`);
+    await page.goto(`${lab.origin}/#/ns-uts`);
     await expect.poll(() => page.locator('article[data-step-id]').count()).toBe(2);
     await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('0 of 2 steps');
     expect(await page.locator('#step-02-exec .tasks h3').innerText()).toMatch(/try it/i);
@@ -173,13 +152,13 @@ describe('tasks of the UTS lesson', () => {
 
 describe('a task left open', () => {
   test('shows its hint by itself after 45 seconds', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    const context = await lab.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
     try {
       // A fake clock in the page: 45 s pass in an instant, the kernel's checks still run for real.
       await context.clock.install();
       const page = await context.newPage();
-      await page.goto(url);
-      await page.goto(`${origin}/#/ns-uts`);
+      await page.goto(lab.url);
+      await page.goto(`${lab.origin}/#/ns-uts`);
       await expect.poll(() => page.locator('article[data-step-id]').count()).toBe(2);
       await page.locator('.topbar .run-all').click();
       await expect.poll(() => stateOf(page, 'host-kept'), { timeout: 30_000 }).toBe('done');
