@@ -26,17 +26,27 @@ export function rootOf(path: string): string | null {
 const hostRoot = () => rootOf('/proc/self/root');
 
 /**
- * True when the container's own process has a root of its own (chroot or pivot_root) and
- * some process it started has the host's root instead: an escape. A container that never
- * left the host's root has nothing to escape from, so that is not one.
+ * The roots that matter, by device and inode: the host's and the container process's own,
+ * when it has one of its own (chroot or pivot_root). A container that never left the
+ * host's root has nothing to escape from, and null says so.
  */
-export function escaped(session: Session): boolean {
+function roots(session: Session): { pid: number; host: string; own: string } | null {
   const pid = session.state.pid;
-  if (pid === null || !isAlive(pid)) return false;
+  if (pid === null || !isAlive(pid)) return null;
   const host = hostRoot();
   const own = rootOf(`/proc/${pid}/root`);
-  if (host === null || own === null || own === host) return false;
+  return host === null || own === null || own === host ? null : { pid, host, own };
+}
+
+/** Some process the container started has the host's root. */
+function familyAtHost(pid: number, host: string): boolean {
   return processFamily(pid).some((p) => rootOf(`/proc/${p}/root`) === host);
+}
+
+/** True when the container has a root of its own and some process it started has the host's instead: an escape. */
+export function escaped(session: Session): boolean {
+  const r = roots(session);
+  return r !== null && familyAtHost(r.pid, r.host);
 }
 
 /**
@@ -46,17 +56,14 @@ export function escaped(session: Session): boolean {
  * container's own and not the host's, and no process of the container has the host's root.
  */
 export function stayedInside(session: Session): boolean {
-  const pid = session.state.pid;
-  if (pid === null || !isAlive(pid)) return false;
-  const host = hostRoot();
-  const own = rootOf(`/proc/${pid}/root`);
-  if (host === null || own === null || own === host) return false;
+  const r = roots(session);
+  if (r === null) return false;
   let report: string;
   try {
     // Through /proc/<pid>/root: the file as the container sees it, in its own mounts.
-    report = readFileSync(`/proc/${pid}/root/${BREAKOUT_RESULT}`, 'utf8').trim();
+    report = readFileSync(`/proc/${r.pid}/root/${BREAKOUT_RESULT}`, 'utf8').trim();
   } catch {
     return false;
   }
-  return report === `stayed ${own}` && !processFamily(pid).some((p) => rootOf(`/proc/${p}/root`) === host);
+  return report === `stayed ${r.own}` && !familyAtHost(r.pid, r.host);
 }
