@@ -5,7 +5,6 @@ import type { Said } from './protocol.ts';
 import { prefs } from './prefs.svelte.ts';
 
 const en = {
-  tagline: 'a container, one real syscall at a time',
   lesson: 'Lesson',
   'lessonGroup.chapter': 'The chapter',
   'lessonGroup.namespaces': 'Namespaces, one at a time',
@@ -116,7 +115,6 @@ const en = {
   'setgroups.deny': 'the container may not call setgroups(2): needed to map gids without privilege',
   'setgroups.allow': 'setgroups(2) stays usable inside',
   controllersToCreate: 'The groups to make, and the limit to set in each',
-  limits: 'Limits',
   setLimit: 'limit',
   accountsOnly: 'counts only, no limit',
   controller: 'controller',
@@ -236,7 +234,6 @@ const en = {
 export type Key = keyof typeof en;
 
 const zh: Record<Key, string> = {
-  tagline: '一次一个真实的系统调用，亲手搭一个容器',
   lesson: '课程',
   'lessonGroup.chapter': '本章',
   'lessonGroup.namespaces': '命名空间，逐个来看',
@@ -347,7 +344,6 @@ const zh: Record<Key, string> = {
   'setgroups.deny': '容器不能调用 setgroups(2)：无特权时映射 gid 必须如此',
   'setgroups.allow': '容器内仍可调用 setgroups(2)',
   controllersToCreate: '要创建的控制组，以及每个组的限制',
-  limits: '限制',
   setLimit: '限制',
   accountsOnly: '只计量，无限制',
   controller: '控制器',

@@ -128,7 +128,7 @@ export class Lab {
   private attempts = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private sinks = new Map<Channel, TerminalSink>();
-  private unattached = new Map<Channel, Uint8Array[]>();
+  private unattached = new Map<Channel, { chunks: Uint8Array[]; bytes: number }>();
   private sizes = new Map<Channel, { cols: number; rows: number }>();
   private sentSizes = new Map<Channel, string>();
   private errorSeq = 0;
@@ -394,7 +394,20 @@ export class Lab {
     return false;
   }
 
-  run(stepId: string, params: Draft): boolean {
+  /** The student's parameters for a step, as a plain copy: the socket serialises it, and the draft stays editable meanwhile. */
+  private paramsOf(step: LessonStep): Draft {
+    return $state.snapshot(this.drafts[step.id]) ?? cloneParams(step.params);
+  }
+
+  /** Run one step with the student's parameters, if they validate. False when it cannot run now. */
+  runStep(stepId: string): boolean {
+    const step = this.steps.find((s) => s.id === stepId);
+    if (!step) return false;
+    const params = this.paramsOf(step);
+    return validate(step.kind, params, prefs.lang).ok && this.run(stepId, params);
+  }
+
+  private run(stepId: string, params: Draft): boolean {
     if (!this.socket?.isOpen || this.busy || !this.unlocked(stepId)) return false;
     this.attention = null;
     this.requested = stepId;
@@ -417,7 +430,7 @@ export class Lab {
   private runNextOfAll(): void {
     const step = this.steps.find((s) => s.id === this.currentStep);
     if (!step || !this.socket?.isOpen) return this.stopRunAll(null);
-    const params = $state.snapshot(this.drafts[step.id]) ?? cloneParams(step.params);
+    const params = this.paramsOf(step);
     // An edit that does not validate stops the run at its step, where the problem is shown.
     if (!validate(step.kind, params, prefs.lang).ok) return this.stopRunAll(step.id);
     this.requested = step.id;
@@ -477,7 +490,7 @@ export class Lab {
   /** Connect a terminal component to a channel; returns the function that disconnects it. */
   attach(channel: Channel, sink: TerminalSink): () => void {
     this.sinks.set(channel, sink);
-    for (const chunk of this.unattached.get(channel) ?? []) this.deliver(sink, chunk);
+    for (const chunk of this.unattached.get(channel)?.chunks ?? []) this.deliver(sink, chunk);
     this.unattached.delete(channel);
     return () => {
       if (this.sinks.get(channel) === sink) this.sinks.delete(channel);
@@ -488,8 +501,11 @@ export class Lab {
     if (channel === CHANNEL.main && !this.mainHasOutput) this.mainHasOutput = true;
     const sink = this.sinks.get(channel);
     if (sink) return this.deliver(sink, data);
-    const kept = this.unattached.get(channel) ?? [];
-    if (kept.reduce((n, c) => n + c.length, 0) < UNATTACHED_LIMIT) kept.push(data.slice());
+    const kept = this.unattached.get(channel) ?? { chunks: [], bytes: 0 };
+    if (kept.bytes < UNATTACHED_LIMIT) {
+      kept.chunks.push(data.slice());
+      kept.bytes += data.length;
+    }
     this.unattached.set(channel, kept);
   }
 

@@ -5,9 +5,9 @@ import type { Said } from './protocol.ts';
 
 export type LessonGroup = 'chapter' | 'namespaces' | 'cgroups' | 'more';
 
-export const GROUP_ORDER: LessonGroup[] = ['chapter', 'namespaces', 'cgroups', 'more'];
+const GROUP_ORDER: LessonGroup[] = ['chapter', 'namespaces', 'cgroups', 'more'];
 
-export function groupOf(id: string): LessonGroup {
+function groupOf(id: string): LessonGroup {
   if (id === 'book') return 'chapter';
   if (id.startsWith('ns-')) return 'namespaces';
   if (id.startsWith('cg-')) return 'cgroups';

@@ -163,6 +163,9 @@ export function callName(call: string): string | null {
 
 /** main: the call the step is about; ok: a call that prepared or tidied; fail: a call that failed. */
 export type LineMark = 'main' | 'ok' | 'fail';
+
+/** A call the kernel refused, or one that reported an errno even with a usable return value. */
+export const callFailed = (c: Call): boolean => c.ret < 0 || c.errno !== '';
 const RANK: Record<LineMark, number> = { ok: 0, main: 1, fail: 2 };
 
 /**
@@ -177,7 +180,7 @@ export function markCalls(lines: RenderedLine[], calls: readonly Call[], main?: 
     const name = callName(call.call);
     if (!name) continue;
     const pattern = new RegExp(`(?<![\\w.>])(${name}\\s*\\(|SYS_${name}\\b)`);
-    const kind: LineMark = call.ret < 0 || call.errno !== '' ? 'fail' : call === main ? 'main' : 'ok';
+    const kind: LineMark = callFailed(call) ? 'fail' : call === main ? 'main' : 'ok';
     lines.forEach((line, idx) => {
       const m = pattern.exec(line.code);
       if (!m) return;
