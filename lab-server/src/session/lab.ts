@@ -20,8 +20,6 @@ export class Lab {
   readonly cgroups: CgroupTree;
   readonly image: string;
   private sessions = new Set<Session>();
-  /** Reaps under way: shutdown waits for them, so the parent groups can go too. */
-  private closing = new Set<Promise<void>>();
   private counter = 0;
 
   private constructor(private readonly opts: LabOptions) {
@@ -46,16 +44,17 @@ export class Lab {
     return session;
   }
 
+  /** A session stays listed until its reap is done, so shutdown waits for every reap under way. */
   async close(session: Session): Promise<void> {
-    this.sessions.delete(session);
-    const done = session.reap().finally(() => this.closing.delete(done));
-    this.closing.add(done);
-    await done;
+    try {
+      await session.reap();
+    } finally {
+      this.sessions.delete(session);
+    }
   }
 
   async shutdown(): Promise<void> {
     await Promise.all([...this.sessions].map((s) => this.close(s)));
-    await Promise.allSettled([...this.closing]);
     await reapAll(this.cgroups);
   }
 }

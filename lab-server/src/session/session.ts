@@ -42,7 +42,8 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly dir: string;
   readonly rootfs: string;
   private queue: Promise<unknown> = Promise.resolve();
-  private reaped = false;
+  /** The one reap of this session, once begun: a second caller waits for the same one. */
+  private reaping: Promise<void> | null = null;
 
   private constructor(
     private readonly opts: SessionOptions,
@@ -118,7 +119,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private async runNow(req: StepRequest, stepId?: string): Promise<StepResult> {
     const t0 = performance.now();
     const finish = (outcome: StepOutcome, refused?: Refusal) => this.result(req.kind, stepId, outcome, performance.now() - t0, refused);
-    if (this.reaped) return finish({ calls: [] }, refusal('reaped', 'This session has ended.', '这个会话已经结束。'));
+    if (this.reaping) return finish({ calls: [] }, refusal('reaped', 'This session has ended.', '这个会话已经结束。'));
     const parsed = StepParams[req.kind].safeParse(req.params);
     if (!parsed.success) {
       const why = z.prettifyError(parsed.error).replace(/\n/g, ' ');
@@ -172,17 +173,19 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   write(data: string | Buffer): void {
-    if (!this.reaped) this.helper.term.write(data);
+    if (!this.reaping) this.helper.term.write(data);
   }
 
   resize(size: TermSize): void {
-    if (!this.reaped) this.helper.term.resize(size.cols, size.rows);
+    if (!this.reaping) this.helper.term.resize(size.cols, size.rows);
   }
 
-  /** Undo everything this session made. Safe to call twice. */
-  async reap(): Promise<void> {
-    if (this.reaped) return;
-    this.reaped = true;
+  /** Undo everything this session made. Safe to call twice: both calls end when it is done. */
+  reap(): Promise<void> {
+    return (this.reaping ??= this.reapNow());
+  }
+
+  private async reapNow(): Promise<void> {
     const pid = this.state.pid;
     // The kernel would take the pair away with the container's network namespace, but
     // only once nothing holds that namespace, and in its own time: delete it now.
