@@ -9,7 +9,7 @@ import type { Call } from '../protocol/results.ts';
 import { record } from '../sys/record.ts';
 import { mountinfo, readOr } from '../sys/proc.ts';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
-import type { CgroupHost, ControllerHome, Hierarchy } from './detect.ts';
+import { V2_IMPLICIT, v2Name, type CgroupHost, type ControllerHome, type Hierarchy } from './detect.ts';
 import { joinFile } from './knobs.ts';
 
 
@@ -76,8 +76,8 @@ export class CgroupTree {
    * then the server moves itself into a leaf of its own cgroup first.
    */
   private delegate(h: Hierarchy, c: Controller): Call[] {
-    const name = this.home(c)?.v2Name ?? c;
-    if (c === 'freezer' || c === 'devices' || c === 'perf_event') return [];
+    if (V2_IMPLICIT.includes(c)) return [];
+    const name = v2Name(c);
     const calls: Call[] = [];
     const chain = [join(h.mount, h.own), this.parentDir(h)];
     for (const dir of chain) {
@@ -107,6 +107,11 @@ export class CgroupTree {
     const home = this.home(c)!;
     const path = join(this.dir(home, session), joinFile(home.hierarchy.version));
     return record(`write(open("${path}", O_WRONLY), "${pid}", ${String(pid).length})`, `echo ${pid} > ${path}`, () => writeFileSync(path, String(pid)));
+  }
+
+  /** The processes in the session's group for a controller, by host pid. */
+  procs(c: Controller, session: string): number[] {
+    return pidList(this.read(c, session, 'cgroup.procs'));
   }
 
   read(c: Controller, session: string, file: string): string {
@@ -144,6 +149,11 @@ export class CgroupTree {
       if (h.private) unmountPrivate(h);
     }
   }
+}
+
+/** A cgroup.procs or tasks file: one pid a line. */
+function pidList(text: string): number[] {
+  return text.split('\n').filter(Boolean).map(Number);
 }
 
 function isMounted(dir: string): boolean {
@@ -189,9 +199,9 @@ async function removeGroup(dir: string, version: 1 | 2): Promise<void> {
       // an empty or dying group refuses nothing we need: rmdir below tells the truth
     }
   }
-  const members = () => readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), '').split('\n').filter(Boolean).map(Number);
-  for (let attempt = 0; attempt < 200 && members().length; attempt++) {
-    for (const pid of members()) pidfdKill(pid);
+  const members = () => pidList(readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), ''));
+  for (let attempt = 0, pids = members(); attempt < 200 && pids.length; attempt++, pids = members()) {
+    for (const pid of pids) pidfdKill(pid);
     thaw(dir, version);
     await sleep(10);
   }

@@ -16,10 +16,6 @@ function field(text: string, name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-function pids(text: string): number[] {
-  return text.split('\n').filter(Boolean).map(Number);
-}
-
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export class Metrics {
@@ -78,8 +74,8 @@ export class Metrics {
       return usec === null ? null : { source: 'cpu.stat', usedNs: usec * 1000 };
     }
     if (home.hierarchy.controllers.includes('cpuacct')) return acct(main);
-    const members = pids(this.read(main, 'cgroup.procs'));
-    if (groups.cpuacct && sameMembers(members, pids(this.read('cpuacct', 'cgroup.procs')))) {
+    const members = this.session.cgroups.procs(main, this.session.name);
+    if (groups.cpuacct && sameMembers(members, this.session.cgroups.procs('cpuacct', this.session.name))) {
       const counted = acct('cpuacct');
       if (counted) return counted;
     }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { deleteLink, linkOwner, ourLinks } from '../net/links.ts';
 import { loopDetach, MNT_DETACH, pidfdKill, umount2 } from '../sys/ffi.ts';
-import { allPids, cmdline, isAlive, loopsBackedUnder, mountinfo, readOr } from '../sys/proc.ts';
+import { allPids, cmdline, isAlive, loopBackings, mountinfo, readOr } from '../sys/proc.ts';
 import { ownerPid, RUNTIME_DIR } from './paths.ts';
 
 export interface ReapReport {
@@ -28,6 +28,7 @@ function staleOwner(owner: number | null, all: boolean): boolean {
 export async function reapAll(cgroups: CgroupTree, { all = false } = {}): Promise<ReapReport> {
   const report: ReapReport = { sessions: [], processes: [], mounts: [], links: [] };
   const dirs = readOr(() => readdirSync(RUNTIME_DIR), [] as string[]).filter((n) => stale(n, all));
+  const loops = [...loopBackings()];
   for (const name of dirs) {
     const dir = join(RUNTIME_DIR, name);
     // Helpers of this session, found by the control socket path they were started with.
@@ -35,7 +36,7 @@ export async function reapAll(cgroups: CgroupTree, { all = false } = {}): Promis
       const argv = cmdline(pid);
       if (argv[0]?.endsWith('/stepper') && argv[2]?.startsWith(`${dir}/`) && pidfdKill(pid)) report.processes.push(pid);
     }
-    detachLoops(loopsBackedUnder(dir));
+    detachLoops(loops.filter(([, file]) => file.startsWith(`${dir}/`)).map(([device]) => device));
     const mounts = mountinfo('self').filter((m) => m.target === dir || m.target.startsWith(`${dir}/`));
     for (const m of mounts.reverse()) {
       try {

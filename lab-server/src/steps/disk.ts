@@ -38,7 +38,7 @@ export const disk: StepModule<'disk'> = {
     if (calls[0]!.ret < 0) return { calls };
     let index = -1;
     const attach = record(`ioctl(open("/dev/loopN"), LOOP_SET_FD, open("${file}"))`, `losetup --find --show ${file}`, () => {
-      index = loopAttach(file).index;
+      index = loopAttach(file);
     });
     calls.push(index < 0 ? attach : { ...attach, call: `ioctl(open("/dev/loop${index}"), LOOP_SET_FD, open("${file}"))`, ret: index });
     if (index < 0) return { calls };

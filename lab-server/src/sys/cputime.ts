@@ -9,7 +9,7 @@
 // kept as a credit against its parent's next rise. A process reaped by one outside the set
 // loses only what it used since the last reading.
 import { readFileSync } from 'node:fs';
-import { readOr } from './proc.ts';
+import { readOr, statFields } from './proc.ts';
 
 /**
  * The unit of every time in /proc/<pid>/stat and of /proc/uptime's ticks: USER_HZ, fixed
@@ -27,9 +27,7 @@ interface Stat {
 }
 
 function readStat(pid: number): Stat | null {
-  const text = readOr(() => readFileSync(`/proc/${pid}/stat`, 'utf8'), '');
-  // The command name may hold spaces and parentheses: the fields start after the last ')'.
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+  const f = statFields(pid)?.map(Number) ?? [];
   if (f.length < 20) return null;
   return { ppid: f[1]!, ticks: f[11]! + f[12]! + f[13]! + f[14]!, start: f[19]! };
 }

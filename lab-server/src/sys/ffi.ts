@@ -111,7 +111,7 @@ const LOOP_CTL_GET_FREE = 0x4c82;
  * free index, then hand the file's fd to that device. Another process may take the same
  * index in between (EBUSY): then ask again.
  */
-export function loopAttach(file: string): { index: number; calls: string[] } {
+export function loopAttach(file: string): number {
   const control = openSync('/dev/loop-control', 'r+');
   const backing = openSync(file, 'r+');
   try {
@@ -120,7 +120,7 @@ export function loopAttach(file: string): { index: number; calls: string[] } {
       const loop = openSync(`/dev/loop${index}`, 'r+');
       try {
         check(c.ioctl(loop, LOOP_SET_FD, 'int', backing), `ioctl("/dev/loop${index}", LOOP_SET_FD, fd of ${file})`);
-        return { index, calls: [`ioctl("/dev/loop-control", LOOP_CTL_GET_FREE) = ${index}`, `ioctl("/dev/loop${index}", LOOP_SET_FD, open("${file}"))`] };
+        return index;
       } catch (e) {
         if (!(e instanceof SysError && e.errno === 'EBUSY') || attempt >= 8) throw e;
       } finally {

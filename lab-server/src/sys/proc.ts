@@ -18,11 +18,20 @@ export function nsLink(pid: PidRef, ns: Namespace): string | null {
   return readOr(() => readlinkSync(`/proc/${pid}/ns/${ns}`), null);
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command name, which may hold spaces and
+ * parentheses: [0] is the state, [1] the ppid, [3] the session id, as proc(5) numbers
+ * them from 3. Null when the process is gone.
+ */
+export function statFields(pid: number): string[] | null {
+  const stat = readProcFile(pid, 'stat');
+  return stat === '' ? null : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 export function isAlive(pid: number): boolean {
-  const stat = readOr(() => readFileSync(`/proc/${pid}/stat`, 'utf8'), '');
+  const state = statFields(pid)?.[0];
   // A zombie has no namespaces left to show: treat it as gone.
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return stat !== '' && state !== 'Z' && state !== 'X';
+  return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
 export function statusField(pid: PidRef, field: string): string | null {
@@ -102,13 +111,13 @@ export function procLink(pid: PidRef, name: string): string | null {
   return readOr(() => readlinkSync(`/proc/${pid}/${name}`), null);
 }
 
-/** Every pid on the machine, for finding leftovers by what they run. */
-/** Loop devices whose backing file lies under dir (each loop device's loop/backing_file in /sys/block). */
-export function loopsBackedUnder(dir: string): string[] {
+/** Every attached loop device and the file behind it, from /sys/block/loop<N>/loop/backing_file. */
+export function loopBackings(): Map<string, string> {
   const names = readOr(() => readdirSync('/sys/block'), [] as string[]).filter((n) => n.startsWith('loop'));
-  return names.filter((n) => readOr(() => readFileSync(`/sys/block/${n}/loop/backing_file`, 'utf8'), '').startsWith(`${dir}/`)).map((n) => `/dev/${n}`);
+  return new Map(names.map((n) => [`/dev/${n}`, readOr(() => readFileSync(`/sys/block/${n}/loop/backing_file`, 'utf8').trim(), '')] as const).filter(([, file]) => file !== ''));
 }
 
+/** Every pid on the machine, for finding leftovers by what they run. */
 export function allPids(): number[] {
   return readdirSync('/proc')
     .filter((n) => /^\d+$/.test(n))
@@ -143,7 +152,6 @@ export function processFamily(pid: number): number[] {
 }
 
 function sessionOf(pid: number): number | null {
-  const stat = readProcFile(pid, 'stat');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields.length > 3 ? Number(fields[3]) : null;
+  const sid = statFields(pid)?.[3];
+  return sid === undefined ? null : Number(sid);
 }
