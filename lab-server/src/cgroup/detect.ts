@@ -53,14 +53,23 @@ function kernelControllers(): Set<string> {
   return new Set(rows.map((l) => l.split(/\s+/)).filter(([, , , enabled]) => enabled === '1').map(([name]) => name!));
 }
 
-/** Controllers cgroup v2 dropped: devices became an eBPF program; net_cls and net_prio have no successor file. */
-export const V1_ONLY: readonly Controller[] = ['devices', 'net_cls', 'net_prio'];
-
-/** What replaced a controller that has no v2 form, in plain words. */
+/** What replaced each controller that cgroup v2 dropped, in plain words. */
 const NO_V2: Partial<Record<Controller, string>> = {
+  devices: 'cgroup v2 has no devices file: device access is controlled by an eBPF program attached to the cgroup',
   net_cls: 'net_cls exists only in cgroup v1; on v2, firewall rules match the cgroup path itself (nftables "socket cgroupv2", iptables -m cgroup --path) or an eBPF program tags the packets',
   net_prio: 'net_prio exists only in cgroup v1; on v2, traffic priority per cgroup is set by an eBPF program or by firewall rules matching the cgroup path',
 };
+
+/** Controllers with no v2 form at all. */
+export const V1_ONLY = Object.keys(NO_V2) as Controller[];
+
+/** Controllers every non-root v2 group has without enabling any: cgroup.freeze is core, perf_event implicit. */
+export const V2_IMPLICIT: readonly Controller[] = ['freezer', 'perf_event'];
+
+/** A controller's name on v2 (blkio is io there), for cgroup.subtree_control. */
+export function v2Name(c: Controller): string {
+  return V2_NAME[c] ?? c;
+}
 
 export function detectCgroups(): CgroupHost {
   const mounts = mountinfo('self').filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2');
@@ -108,17 +117,13 @@ export function detectCgroups(): CgroupHost {
       missing.set(c, `no ${c} hierarchy is mounted`);
       continue;
     }
-    const v2Name = V2_NAME[c] ?? c;
-    if (c === 'devices') {
-      missing.set(c, 'cgroup v2 has no devices file: device access is controlled by an eBPF program attached to the cgroup');
-    } else if (NO_V2[c]) {
+    const name = v2Name(c);
+    if (NO_V2[c]) {
       missing.set(c, NO_V2[c]);
-    } else if (c === 'freezer' || c === 'perf_event' || v2.controllers.includes(v2Name)) {
-      // cgroup.freeze is part of the v2 core and perf_event is implicit on v2: every
-      // non-root group has them, no controller needs enabling.
+    } else if (V2_IMPLICIT.includes(c) || v2.controllers.includes(name)) {
       homes.set(c, { controller: c, hierarchy: v2, v2Name: V2_NAME[c] ?? null });
     } else {
-      missing.set(c, `the ${v2Name} controller is not available to this cgroup (${v2.own}); it must be enabled in the parent's cgroup.subtree_control`);
+      missing.set(c, `the ${name} controller is not available to this cgroup (${v2.own}); it must be enabled in the parent's cgroup.subtree_control`);
     }
   }
   return { mode, hierarchies, homes, missing };

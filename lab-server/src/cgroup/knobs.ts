@@ -75,34 +75,35 @@ export function joinFile(version: 1 | 2): string {
 }
 
 /** The files the page shows for each controller: the kernel's current values, read back. */
+const READBACK_V1: Record<Controller, string[]> = {
+  cpu: ['cpu.cfs_quota_us', 'cpu.cfs_period_us'],
+  cpuacct: ['cpuacct.usage'],
+  cpuset: ['cpuset.cpus', 'cpuset.mems'],
+  memory: ['memory.limit_in_bytes', 'memory.usage_in_bytes'],
+  pids: ['pids.max', 'pids.current'],
+  freezer: ['freezer.state'],
+  blkio: ['blkio.throttle.read_bps_device', 'blkio.throttle.write_bps_device'],
+  devices: ['devices.list'],
+  net_cls: ['net_cls.classid'],
+  net_prio: ['net_prio.prioidx', 'net_prio.ifpriomap'],
+  hugetlb: ['hugetlb.2MB.limit_in_bytes', 'hugetlb.2MB.usage_in_bytes'],
+  perf_event: [],
+};
+const READBACK_V2: Record<Controller, string[]> = {
+  cpu: ['cpu.max'],
+  cpuacct: ['cpu.stat'],
+  cpuset: ['cpuset.cpus', 'cpuset.mems'],
+  memory: ['memory.max', 'memory.current'],
+  pids: ['pids.max', 'pids.current'],
+  freezer: ['cgroup.freeze'],
+  blkio: ['io.max'],
+  devices: [],
+  net_cls: [],
+  net_prio: [],
+  hugetlb: ['hugetlb.2MB.max', 'hugetlb.2MB.current'],
+  perf_event: [],
+};
+
 export function readbackFiles(controller: Controller, version: 1 | 2): string[] {
-  const v1: Record<Controller, string[]> = {
-    cpu: ['cpu.cfs_quota_us', 'cpu.cfs_period_us'],
-    cpuacct: ['cpuacct.usage'],
-    cpuset: ['cpuset.cpus', 'cpuset.mems'],
-    memory: ['memory.limit_in_bytes', 'memory.usage_in_bytes'],
-    pids: ['pids.max', 'pids.current'],
-    freezer: ['freezer.state'],
-    blkio: ['blkio.throttle.read_bps_device', 'blkio.throttle.write_bps_device'],
-    devices: ['devices.list'],
-    net_cls: ['net_cls.classid'],
-    net_prio: ['net_prio.prioidx', 'net_prio.ifpriomap'],
-    hugetlb: ['hugetlb.2MB.limit_in_bytes', 'hugetlb.2MB.usage_in_bytes'],
-    perf_event: [],
-  };
-  const v2: Record<Controller, string[]> = {
-    cpu: ['cpu.max'],
-    cpuacct: ['cpu.stat'],
-    cpuset: ['cpuset.cpus', 'cpuset.mems'],
-    memory: ['memory.max', 'memory.current'],
-    pids: ['pids.max', 'pids.current'],
-    freezer: ['cgroup.freeze'],
-    blkio: ['io.max'],
-    devices: [],
-    net_cls: [],
-    net_prio: [],
-    hugetlb: ['hugetlb.2MB.max', 'hugetlb.2MB.current'],
-    perf_event: [],
-  };
-  return (version === 1 ? v1 : v2)[controller];
+  return (version === 1 ? READBACK_V1 : READBACK_V2)[controller];
 }

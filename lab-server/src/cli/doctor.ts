@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
-import { detectCgroups, V1_ONLY } from '../cgroup/detect.ts';
+import { detectCgroups, V1_ONLY, v2Name } from '../cgroup/detect.ts';
 import { STEPPER } from '../helper/client.ts';
 import { NAMESPACES, type Namespace } from '../protocol/kernel.ts';
 import { imageDir, imageExists } from '../rootfs/images.ts';
@@ -62,7 +62,7 @@ export async function doctor(opts: { image?: string; cgroupParent?: string }): P
       c === 'devices'
         ? 'mount the v1 devices hierarchy, or use a v2 machine (the lab explains it there)'
         : cg.mode === 'v2'
-          ? `delegate it to this cgroup: echo +${c === 'blkio' ? 'io' : c} > ${parent} (with systemd: Delegate=yes on the unit that runs the lab)`
+          ? `delegate it to this cgroup: echo +${v2Name(c)} > ${parent} (with systemd: Delegate=yes on the unit that runs the lab)`
           : `mount the v1 ${c} hierarchy: mount -t cgroup -o ${c} cgroup /sys/fs/cgroup/${c}`;
     rows.push({ check: `cgroup ${c}`, ok: noV2Form, detail: noV2Form ? `not on v2: ${why}` : why, fix: noV2Form ? undefined : fix });
   }
