@@ -7,7 +7,7 @@ import type { Session } from '../session/session.ts';
 import { isAlive, processFamily } from '../sys/proc.ts';
 
 /** Where the breakout program leaves its report when it could not get out (breakout.c). */
-export const BREAKOUT_RESULT = 'tmp/breakout.result';
+const BREAKOUT_RESULT = 'tmp/breakout.result';
 
 /** "254:0 2": the device (major:minor) and inode of a directory, as breakout.c prints them. */
 export function rootOf(path: string): string | null {
@@ -22,8 +22,8 @@ export function rootOf(path: string): string | null {
   }
 }
 
-/** The host's root: the server's own, which it never leaves. */
-const hostRoot = () => rootOf('/proc/self/root');
+/** The host's root: the server's own, which it never leaves, so it is read once. */
+const HOST_ROOT = rootOf('/proc/self/root');
 
 /**
  * The roots that matter, by device and inode: the host's and the container process's own,
@@ -33,7 +33,7 @@ const hostRoot = () => rootOf('/proc/self/root');
 function roots(session: Session): { pid: number; host: string; own: string } | null {
   const pid = session.state.pid;
   if (pid === null || !isAlive(pid)) return null;
-  const host = hostRoot();
+  const host = HOST_ROOT;
   const own = rootOf(`/proc/${pid}/root`);
   return host === null || own === null || own === host ? null : { pid, host, own };
 }

@@ -50,7 +50,6 @@ export async function taskDone(session: Session, task: Task): Promise<boolean> {
   }
 }
 
-
 /**
  * Do what a student would: type the solution into the container's shell (or, before exec,
  * run it inside the container's namespaces), then wait for the kernel to agree.
@@ -61,7 +60,11 @@ export async function solveTask(session: Session, task: Task, timeoutMs = 8000):
   let running = true;
   const typed = session.state.phase === 'running' ? typeAndCapture(session, task.solution, timeoutMs) : inside(session, ['/bin/sh', '-c', task.solution]);
   void typed.catch(() => '').finally(() => (running = false));
-  for (const t0 = Date.now(); running && Date.now() - t0 < timeoutMs; await sleep(100)) if (await taskDone(session, task)) return true;
-  for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await sleep(100)) if (await taskDone(session, task)) return true;
-  return false;
+  /** Ask the check every 100 ms for up to timeoutMs, while keepGoing holds. */
+  const poll = async (keepGoing: () => boolean) => {
+    for (const t0 = Date.now(); keepGoing() && Date.now() - t0 < timeoutMs; await sleep(100)) if (await taskDone(session, task)) return true;
+    return false;
+  };
+  // While the solution runs, then for as long again once it has finished.
+  return (await poll(() => running)) || (await poll(() => true));
 }

@@ -28,7 +28,7 @@ export function linkOwner(name: string): number | null {
 }
 
 /** Interface names in the server's network namespace, from the kernel's /proc/net/dev. */
-export function hostLinks(): string[] {
+function hostLinks(): string[] {
   const text = readOr(() => readFileSync('/proc/self/net/dev', 'utf8'), '');
   return text
     .split('\n')

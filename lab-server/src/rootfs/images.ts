@@ -57,7 +57,7 @@ function copyShifted(src: string, dst: string, base: number): void {
 }
 
 /** The whole disk behind a path as MAJOR:MINOR: block throttles apply to disks, not partitions. */
-export function diskOf(path: string): string {
+function diskOf(path: string): string {
   const dev = statSync(path).dev;
   const major = Math.floor(dev / 256) & 0xfff;
   const minor = (dev & 0xff) | ((Math.floor(dev / 1048576) & 0xfff00) >>> 0);
