@@ -7,6 +7,7 @@ import { loadLesson } from '../lessons/load.ts';
 import { solveTask } from '../lessons/tasks.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { mainCall } from '../protocol/calls.ts';
+import { reapOnExit } from './reap-on-exit.ts';
 
 interface PlayOptions {
   json?: boolean;
@@ -34,8 +35,7 @@ function line(r: StepResult): string {
 export async function play(id: string, opts: PlayOptions): Promise<number> {
   const lesson = loadLesson(id, opts.dir ? resolve(opts.dir) : undefined);
   const lab = await Lab.start({ image: opts.image === 'busybox' ? lesson.image : opts.image, cgroupParent: opts.cgroupParent });
-  const stop = () => void lab.shutdown().then(() => process.exit(130));
-  process.once('SIGINT', stop).once('SIGTERM', stop);
+  reapOnExit(() => lab.shutdown(), { signalCode: 130 });
   let failed = false;
   try {
     const session = await lab.open({ cols: 200, rows: 50 });

@@ -30,6 +30,20 @@ export function spawnPty(args: string[], size: TermSize, extraEnv: Record<string
   return pty.spawn(STEPPER, args, { name: 'xterm-256color', cols: size.cols, rows: size.rows, cwd: '/', env: { ...ENV, ...extraEnv }, encoding: null });
 }
 
+/**
+ * Bytes written to a pty that its program has not taken yet, still queued in this process.
+ * node-pty (pinned at 1.1.0) keeps what the kernel's tty buffer refuses (EAGAIN) in a queue
+ * and retries it: a terminal whose program reads nothing would grow that queue with every
+ * keystroke. The queue is not part of node-pty's API, so it is read here, in one place;
+ * test/server/floods.test.ts fails if it ever stops being found.
+ */
+export function queuedInput(term: pty.IPty): number {
+  const queue = (term as unknown as { _writeStream?: { _writeQueue?: { buffer: Uint8Array; offset: number }[] } })._writeStream?._writeQueue ?? [];
+  let n = 0;
+  for (const task of queue) n += task.buffer.byteLength - task.offset;
+  return n;
+}
+
 export class HelperGone extends Error {
   constructor() {
     super('the helper process has exited');

@@ -1,6 +1,8 @@
 // The lab's web server: the built page over HTTP, sessions over one WebSocket per tab.
 // Every request passes the guard first; a WebSocket upgrade that fails it is refused
-// before the WebSocket exists, let alone a session.
+// before the WebSocket exists, let alone a session. Any page the student visits can send
+// requests here, so nothing a request holds is parsed before the Host check, and no
+// request can throw out of its handler: whatever goes wrong answers, and the lab lives on.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,13 +15,19 @@ import type { Lab } from '../session/lab.ts';
 import { Connection } from './connection.ts';
 import { Guard } from './guard.ts';
 import { Hub } from './hub.ts';
+import { defaultMaxSessions, maxConnections } from './limits.ts';
 import { serveStatic } from './static.ts';
+import { parseTarget } from './target.ts';
 
 export interface ServeOptions {
   host: string;
   port: number;
   allowHosts: string[];
   graceSeconds: number;
+  /** Sessions at once (default: sized to this machine's CPUs and memory). */
+  maxSessions?: number;
+  /** New sessions per second after a burst; for tests that open many on purpose. */
+  opensPerSecond?: number;
 }
 
 const HEADERS = {
@@ -36,19 +44,54 @@ export class LabServer {
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
+  private readonly maxSockets: number;
+
   constructor(
     lab: Lab,
     private readonly opts: ServeOptions,
   ) {
-    this.hub = new Hub(lab, opts.graceSeconds);
-    this.http = createServer((req, res) => this.request(req, res));
-    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    this.hub = new Hub(lab, { graceSeconds: opts.graceSeconds, maxSessions: opts.maxSessions ?? defaultMaxSessions(), opensPerSecond: opts.opensPerSecond });
+    this.maxSockets = maxConnections(this.hub.maxSessions);
+    // A client that trickles its headers holds a socket: not for long.
+    this.http = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+      try {
+        this.request(req, res);
+      } catch (e) {
+        this.failed(e);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end();
+      }
+    });
+    this.http.maxConnections = this.maxSockets * 4;
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      try {
+        this.upgrade(req, socket, head);
+      } catch (e) {
+        this.failed(e);
+        socket.destroy();
+      }
+    });
+    // Node hands CONNECT to its own event and, with no listener, drops the socket unanswered.
+    this.http.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => socket.destroy());
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
     this.wss.on('connection', (ws) => new Connection(ws, this.hub));
+  }
+
+  /** A bug, not a client's fault: said on stderr, and the request answered 500. */
+  private failed(e: unknown): void {
+    console.error(`[stepbox] a request failed: ${(e as Error).stack ?? e}`);
   }
 
   /** Listen, then learn the port (0 picks a free one) and make the guard for it. */
   async listen(): Promise<string> {
-    await new Promise<void>((ok, fail) => this.http.once('error', fail).listen(this.opts.port, this.opts.host, ok));
+    await new Promise<void>((ok, fail) =>
+      this.http
+        .once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE' ? new Error(`port ${this.opts.port} on ${this.opts.host} is taken (another stepbox?): stop it, or pass --port`) : e))
+        .listen(this.opts.port, this.opts.host, ok),
+    );
     const port = (this.http.address() as AddressInfo).port;
     const loopback = ['127.0.0.1', '::1', 'localhost'].includes(this.opts.host);
     this.guard = new Guard({ port, allowHosts: this.opts.allowHosts, boundAddress: loopback ? undefined : this.opts.host });
@@ -60,8 +103,9 @@ export class LabServer {
     for (const [k, v] of Object.entries(HEADERS)) res.setHeader(k, v);
     if (!this.guard.hostOk(req)) return void res.writeHead(421, { 'content-type': 'text/plain' }).end('Unknown Host header.\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
-    const url = new URL(req.url ?? '/', 'http://x');
-    const token = url.searchParams.get('token');
+    const url = parseTarget(req.url);
+    if (!url) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request target.\n');
+    const token = url.query.get('token');
     if (token !== null) {
       if (!this.guard.tokenOk(token)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('Wrong token: use the URL stepbox serve printed.\n');
       // Trade the token for a cookie, and drop it from the address bar and history.
@@ -71,13 +115,13 @@ export class LabServer {
       res.writeHead(401, { 'content-type': 'text/html; charset=utf-8' });
       return void res.end('<!doctype html><meta charset="utf-8"><title>stepbox</title><p>Open the address that <code>stepbox serve</code> printed (it carries a one-time token).</p><p>请打开 <code>stepbox serve</code> 打印出的地址（其中带有一次性令牌）。</p>\n');
     }
-    if (url.pathname === '/api/lessons') return this.json(res, listLessons().map((id) => ({ id, title: loadLesson(id).title })));
-    if (url.pathname === '/api/source/stepper.c') {
+    if (url.path === '/api/lessons') return this.json(res, listLessons().map((id) => ({ id, title: loadLesson(id).title })));
+    if (url.path === '/api/source/stepper.c') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       return void res.end(readFileSync(SOURCE));
     }
-    if (url.pathname.startsWith('/api/')) return void res.writeHead(404).end();
-    serveStatic(url.pathname, res);
+    if (url.path.startsWith('/api/')) return void res.writeHead(404).end();
+    serveStatic(url.path, res);
   }
 
   private json(res: ServerResponse, data: unknown): void {
@@ -88,16 +132,20 @@ export class LabServer {
     const refuse = (status: number, why: string) => {
       socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return refuse(404, 'Not Found');
     if (!this.guard.hostOk(req)) return refuse(421, 'Misdirected Request');
+    if (parseTarget(req.url)?.path !== '/ws') return refuse(404, 'Not Found');
     if (!this.guard.originOk(req)) return refuse(403, 'Forbidden Origin');
     if (!this.guard.cookieOk(req)) return refuse(401, 'Unauthorized');
+    if (this.wss.clients.size >= this.maxSockets) return refuse(503, 'Too Many Connections');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
   }
 
   async close(): Promise<void> {
     for (const ws of this.wss.clients) ws.terminate();
     await this.hub.closeAll();
-    await new Promise<void>((ok) => this.http.close(() => ok()));
+    // Keep-alive connections of the page would hold close() open until they time out.
+    const closed = new Promise<void>((ok) => this.http.close(() => ok()));
+    this.http.closeAllConnections();
+    await closed;
   }
 }

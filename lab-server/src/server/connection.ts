@@ -1,22 +1,40 @@
 // One browser tab: validates each message against the protocol, runs what it asks on its
 // session, and streams the terminals back with flow control.
+//
+// A connection can close at any moment, including while one of its requests is between two
+// awaits. So: every handler starts by asking whether the tab is still there, a session
+// opened for a tab that has gone is reaped at once (nobody ever learned its id), and every
+// timer belongs to the connection and dies with it.
 import type { WebSocket, RawData } from 'ws';
-import { spawnPty, type TermSize } from '../helper/client.ts';
+import type { IPty } from 'node-pty';
+import { queuedInput, spawnPty, type TermSize } from '../helper/client.ts';
 import { evaluate } from '../lessons/expect.ts';
 import { taskDone } from '../lessons/tasks.ts';
 import { LessonError } from '../lessons/load.ts';
 import { forPage } from '../lessons/format.ts';
-import { ClientMessage, CHANNEL, PROTOCOL_VERSION, frame, type ServerMessage } from '../protocol/messages.ts';
+import { ClientMessage, CHANNEL, PROTOCOL_VERSION, frame, type Channel, type ServerMessage } from '../protocol/messages.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { Metrics } from '../session/metrics.ts';
 import { isAlive } from '../sys/proc.ts';
-import type { Attachment, Entry, Hub } from './hub.ts';
+import { Declined, type Attachment, type Entry, type Hub } from './hub.ts';
 
-/** Above this many unsent bytes the pty is no longer read, like ttyd's pause. */
+/** Above this many unsent bytes the ptys are no longer read, like ttyd's pause. */
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 128 * 1024;
+/**
+ * Past this many unsent bytes the page is not reading at all (the ptys are paused long
+ * before, so only JSON piles up here): the connection is dropped, its session kept for the
+ * grace period like any closed tab's.
+ */
+const MAX_BUFFERED = 8 * 1024 * 1024;
 /** Terminal output is coalesced into frames of at most this size. */
 const MAX_FRAME = 64 * 1024;
+/** Keystrokes a terminal may have queued but not read; past it, input is dropped and the page told. */
+const MAX_QUEUED_INPUT = 256 * 1024;
+/** Requests waiting behind the one being handled; a page never needs more than a few. */
+const MAX_QUEUED_REQUESTS = 32;
+/** A socket that has not said hello by then is not a page. */
+const HELLO_TIMEOUT_MS = 10_000;
 /** How often the open step's tasks are checked against the kernel. */
 const TASK_CHECK_MS = 1000;
 const SNAPSHOT_REFRESH_MS = 2000;
@@ -25,39 +43,90 @@ const METRICS_MS = 1000;
 
 export class Connection implements Attachment {
   private entry: Entry | null = null;
+  private closed = false;
   private pending: Buffer[][] = [[], []];
   private flushScheduled = false;
   private clientPaused = false;
   private socketPaused = false;
   private busy: Promise<unknown> = Promise.resolve();
-  /** While the shell runs, what the student does in it changes the kernel: re-read it. */
-  private refresh: NodeJS.Timeout | null = null;
+  private queued = 0;
+  /** Every timer of this tab, so that closing it stops them all. */
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** The session-bound timers (snapshot refresh, metrics), made at the first welcome. */
+  private ticking = false;
   private lastSnapshot = '';
   /** Samples the session's cpu and memory groups; made again for each new session. */
-  private metrics: { sampler: Metrics | null; timer: NodeJS.Timeout } | null = null;
+  private sampler: Metrics | null = null;
   /** The step whose tasks are being checked, and the timer that checks them. */
   private watching: { stepId: string; timer: NodeJS.Timeout; done: string } | null = null;
   /** Set when hello arrives, before its session exists: later messages queue behind it. */
   private greeted = false;
+  /** Keystrokes dropped per channel since the terminal last took its input. */
+  private dropped = [0, 0];
 
   constructor(
     private readonly ws: WebSocket,
     private readonly hub: Hub,
   ) {
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.onMessage(data, isBinary);
+      } catch (e) {
+        console.error(`[stepbox] a message could not be handled: ${(e as Error).stack ?? e}`);
+        this.policy('internal error');
+      }
+    });
     // ws reports an oversized or malformed frame as an error, then closes (1009, 1002).
     ws.on('error', () => ws.terminate());
-    ws.on('close', () => {
-      this.unwatch();
-      if (this.refresh) clearInterval(this.refresh);
-      if (this.metrics) clearInterval(this.metrics.timer);
-      if (this.entry) this.hub.detach(this.entry, this);
-      this.entry = null;
-    });
+    ws.on('close', () => this.onClose());
+    this.after(HELLO_TIMEOUT_MS, () => this.greeted || this.policy('no hello'));
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.watching = null;
+    if (this.entry) {
+      if (this.socketPaused || this.clientPaused) this.setPaused(this.entry, false);
+      this.hub.detach(this.entry, this);
+    }
+    this.entry = null;
+  }
+
+  /** A timer of this tab: its errors are logged, never thrown into the event loop. */
+  private every(ms: number, fn: () => unknown): NodeJS.Timeout {
+    const t = setInterval(() => this.guarded(fn), ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private after(ms: number, fn: () => unknown): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.guarded(fn);
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private stop(t: NodeJS.Timeout): void {
+    clearInterval(t);
+    this.timers.delete(t);
+  }
+
+  private guarded(fn: () => unknown): void {
+    try {
+      const r = fn();
+      if (r instanceof Promise) r.catch((e: Error) => console.error(`[stepbox] ${e.stack ?? e}`));
+    } catch (e) {
+      console.error(`[stepbox] ${(e as Error).stack ?? e}`);
+    }
   }
 
   private send(msg: ServerMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > MAX_BUFFERED) return void this.ws.terminate();
+    this.ws.send(JSON.stringify(msg));
   }
 
   private policy(why: string): void {
@@ -65,8 +134,9 @@ export class Connection implements Attachment {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-    if (isBinary) return this.onInput(buf);
+    if (isBinary) return this.greeted ? this.onInput(buf) : this.policy('hello first');
     let json: unknown;
     try {
       json = JSON.parse(buf.toString('utf8'));
@@ -80,15 +150,40 @@ export class Connection implements Attachment {
       if (this.greeted) return this.policy('hello twice');
       this.greeted = true;
     } else if (!this.greeted) return this.policy('hello first');
+    if (this.queued >= MAX_QUEUED_REQUESTS) return this.policy('too many requests at once');
     // Requests are handled one after another, as they came.
-    this.busy = this.busy.then(() => this.handle(msg)).catch((e: Error) => this.send({ t: 'error', code: 'internal', en: e.message, zh: e.message }));
+    this.queued++;
+    this.busy = this.busy
+      .then(() => (this.closed ? undefined : this.handle(msg)))
+      .catch((e: Error) => this.send({ t: 'error', code: 'internal', en: e.message, zh: e.message }))
+      .finally(() => this.queued--);
   }
 
   private onInput(buf: Buffer): void {
-    if (!this.entry || buf.length < 1) return;
+    const e = this.entry;
+    if (!e || buf.length < 1) return;
+    const channel = buf[0];
+    if (channel !== CHANNEL.main && channel !== CHANNEL.peek) return;
+    const term = channel === CHANNEL.main ? e.session.helper.term : e.peek;
+    if (!term) return;
     const data = buf.subarray(1);
-    if (buf[0] === CHANNEL.main) this.entry.session.write(data);
-    else if (buf[0] === CHANNEL.peek) this.entry.peek?.write(data);
+    if (queuedInput(term) + data.length > MAX_QUEUED_INPUT) {
+      // Whatever runs there is not reading its terminal: keep nothing more for it.
+      if (this.dropped[channel] === 0) {
+        const which = channel === CHANNEL.main ? { en: 'the container’s terminal', zh: '容器终端' } : { en: 'the peek shell', zh: '窥视终端' };
+        this.send({
+          t: 'error',
+          code: 'input-dropped',
+          en: `What you type is being dropped: the program in ${which.en} is not reading its input (${MAX_QUEUED_INPUT / 1024} KiB are already waiting for it). Stop it with Ctrl+C, or wait.`,
+          zh: `你输入的内容正在被丢弃：${which.zh}里的程序没有读取输入（已有 ${MAX_QUEUED_INPUT / 1024} KiB 在等它读）。可以按 Ctrl+C 停止它，或稍等。`,
+        });
+      }
+      this.dropped[channel]! += data.length;
+      return;
+    }
+    this.dropped[channel] = 0;
+    if (channel === CHANNEL.main) e.session.write(data);
+    else term.write(data);
   }
 
   private async handle(msg: ClientMessage): Promise<void> {
@@ -102,7 +197,8 @@ export class Connection implements Attachment {
         return void (await this.run(msg.stepId, msg.params));
       case 'runAll':
         for (const step of this.entry!.lesson.steps) {
-          if (this.entry!.results.get(step.id)?.ok) continue;
+          if (this.closed || !this.entry) return;
+          if (this.entry.results.get(step.id)?.ok) continue;
           const r = await this.run(step.id);
           if (!r?.ok) break;
         }
@@ -135,20 +231,36 @@ export class Connection implements Attachment {
       return;
     }
     if (old) this.hub.detach(old, this);
+    await this.adopt(() => this.hub.open(lessonId, size), lessonId);
+  }
+
+  /**
+   * Open a session and make it this tab's. A tab that closed while it was being opened
+   * never learned its id, so nobody could re-attach it: it is reaped at once.
+   */
+  private async adopt(open: () => Promise<Entry>, lessonId: string): Promise<void> {
+    let entry: Entry;
     try {
-      this.entry = await this.hub.open(lessonId, size);
+      entry = await open();
     } catch (e) {
-      if (!(e instanceof LessonError)) throw e;
-      return this.send({ t: 'error', code: 'no-lesson', en: `There is no lesson "${lessonId}" here.`, zh: `这里没有名为“${lessonId}”的课程。` });
+      if (e instanceof Declined) return this.send({ t: 'error', code: e.code, en: e.en, zh: e.zh });
+      if (e instanceof LessonError) return this.send({ t: 'error', code: 'no-lesson', en: `There is no lesson "${lessonId}" here.`, zh: `这里没有名为“${lessonId}”的课程。` });
+      throw e;
     }
-    this.hub.attach(this.entry, this);
+    if (this.closed) return void this.hub.close(entry);
+    this.entry = entry;
+    this.hub.attach(entry, this);
     this.welcome();
   }
 
   private welcome(): void {
     const e = this.entry!;
-    this.refresh ??= setInterval(() => this.refreshSnapshot(), SNAPSHOT_REFRESH_MS);
-    this.metrics ??= { sampler: null, timer: setInterval(() => this.sendMetrics(), METRICS_MS) };
+    if (!this.ticking) {
+      this.ticking = true;
+      this.every(SNAPSHOT_REFRESH_MS, () => this.refreshSnapshot());
+      this.every(METRICS_MS, () => this.sendMetrics());
+    }
+    this.applyPause();
     this.send({
       t: 'welcome',
       v: PROTOCOL_VERSION,
@@ -207,24 +319,26 @@ export class Connection implements Attachment {
         checking = false;
       }
     };
-    this.watching = { stepId: step.id, timer: setInterval(() => void tick(), TASK_CHECK_MS), done: '-' };
-    void tick();
+    this.watching = { stepId: step.id, timer: this.every(TASK_CHECK_MS, tick), done: '-' };
+    this.guarded(tick);
   }
 
   private unwatch(): void {
-    if (this.watching) clearInterval(this.watching.timer);
+    if (this.watching) this.stop(this.watching.timer);
     this.watching = null;
   }
 
   private async reset(): Promise<void> {
     const old = this.entry!;
-    const size = { cols: 100, rows: 30 };
     this.unwatch();
-    this.entry = null;
-    await this.hub.close(old);
-    this.entry = await this.hub.open(old.lesson.id, size);
-    this.hub.attach(this.entry, this);
-    this.welcome();
+    // Until the hub agrees to a new session the old one stays: a refused reset loses nothing.
+    await this.adopt(async () => {
+      try {
+        return await this.hub.open(old.lesson.id, { cols: 100, rows: 30 }, old);
+      } finally {
+        if (!this.hub.holds(old)) this.entry = null;
+      }
+    }, old.lesson.id);
   }
 
   private openPeek(): void {
@@ -242,12 +356,13 @@ export class Connection implements Attachment {
       e.peek = null;
       this.peekClosed();
     });
+    this.applyPause();
     this.send({ t: 'peek', open: true });
   }
 
   // Attachment: what the hub and the session push to this tab.
 
-  term(channel: 0 | 1, data: Buffer): void {
+  term(channel: Channel, data: Buffer): void {
     this.pending[channel]!.push(data);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -265,24 +380,28 @@ export class Connection implements Attachment {
         this.ws.send(frame(channel, all.subarray(off, off + MAX_FRAME)));
       }
     }
-    if (this.ws.bufferedAmount > HIGH_WATER && !this.socketPaused) {
+    if (this.ws.bufferedAmount > HIGH_WATER && !this.socketPaused && !this.closed) {
       this.socketPaused = true;
       this.applyPause();
-      const poll = setInterval(() => {
-        if (this.ws.readyState !== this.ws.OPEN || this.ws.bufferedAmount < LOW_WATER) {
-          clearInterval(poll);
-          this.socketPaused = false;
-          this.applyPause();
-        }
-      }, 10);
+      const poll = this.every(10, () => {
+        if (this.ws.bufferedAmount >= LOW_WATER) return;
+        this.stop(poll);
+        this.socketPaused = false;
+        this.applyPause();
+      });
     }
   }
 
+  /** Both terminals stop being read while the page or the socket cannot take more. */
   private applyPause(): void {
-    const term = this.entry?.session.helper.term;
-    if (!term) return;
-    if (this.clientPaused || this.socketPaused) term.pause();
-    else term.resume();
+    if (this.entry) this.setPaused(this.entry, this.clientPaused || this.socketPaused);
+  }
+
+  private setPaused(e: Entry, paused: boolean): void {
+    for (const term of [e.session.helper.term, e.peek] as (IPty | null)[]) {
+      if (paused) term?.pause();
+      else term?.resume();
+    }
   }
 
   /** Send the snapshot again when the running container changed it (a mount, a new process's cgroup). */
@@ -299,9 +418,9 @@ export class Connection implements Attachment {
   /** While the session has a cpu or memory group, one sample a second for the live graphs. */
   private sendMetrics(): void {
     const e = this.entry;
-    if (!e || !this.metrics) return;
-    if (this.metrics.sampler?.session !== e.session) this.metrics.sampler = new Metrics(e.session);
-    const sample = this.metrics.sampler.sample();
+    if (!e) return;
+    if (this.sampler?.session !== e.session) this.sampler = new Metrics(e.session);
+    const sample = this.sampler.sample();
     if (sample) this.send({ t: 'metrics', sample });
   }
 

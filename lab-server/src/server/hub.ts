@@ -1,6 +1,7 @@
 // The sessions the web server holds, by id. A tab that closes leaves its session
 // detached for a grace period: a reload re-attaches the same container and terminal;
-// after it, everything is reaped.
+// after it, everything is reaped. The hub also says no: to more sessions than the
+// machine is set up for, and to new sessions asked for faster than it should make them.
 import { randomBytes } from 'node:crypto';
 import { release } from 'node:os';
 import type { IPty } from 'node-pty';
@@ -13,6 +14,7 @@ import { CONTROLLERS } from '../protocol/kernel.ts';
 import { processFamily } from '../sys/proc.ts';
 import { pidfdKill } from '../sys/ffi.ts';
 import type { TermSize } from '../helper/client.ts';
+import { RateLimit } from './limits.ts';
 
 /** Enough terminal history to redraw a screen after a reload, not a log of everything. */
 const REPLAY_BYTES = 256 * 1024;
@@ -33,6 +35,8 @@ export class Entry {
   private replaySize = 0;
   attachment: Attachment | null = null;
   grace: NodeJS.Timeout | null = null;
+  /** When the last tab let go of it: the longest-detached session is the first to go. */
+  detachedAt = 0;
   peek: IPty | null = null;
 
   constructor(
@@ -69,13 +73,41 @@ export class Entry {
   }
 }
 
+/** A session the hub would not open, with the reason in the student's words. */
+export class Declined extends Error {
+  constructor(
+    readonly code: string,
+    readonly en: string,
+    readonly zh: string,
+  ) {
+    super(en);
+  }
+}
+
+export interface HubOptions {
+  graceSeconds: number;
+  /** Sessions at once, attached or in their grace period. */
+  maxSessions: number;
+  /** New sessions (hello or reset) per second, after a burst of `maxSessions`. */
+  opensPerSecond?: number;
+}
+
 export class Hub {
   private entries = new Map<string, Entry>();
+  /** Sessions being opened right now: they count against the cap before they exist. */
+  private opening = 0;
+  private readonly rate: RateLimit;
+  readonly graceSeconds: number;
+  readonly maxSessions: number;
 
   constructor(
     readonly lab: Lab,
-    readonly graceSeconds: number,
-  ) {}
+    opts: HubOptions,
+  ) {
+    this.graceSeconds = opts.graceSeconds;
+    this.maxSessions = opts.maxSessions;
+    this.rate = new RateLimit(opts.maxSessions, opts.opensPerSecond ?? 4);
+  }
 
   hostInfo(): HostInfo {
     const host = this.lab.cgroups.host;
@@ -89,12 +121,43 @@ export class Hub {
     };
   }
 
-  async open(lessonId: string, size: TermSize): Promise<Entry> {
+  /**
+   * A new session for a lesson; `replacing` (a reset) is reaped first, once the new one is
+   * sure to be allowed. Throws LessonError or Declined before anything is made.
+   */
+  async open(lessonId: string, size: TermSize, replacing?: Entry): Promise<Entry> {
     const lesson = loadLesson(lessonId);
-    const session = await this.lab.open(size);
+    if (!this.rate.take()) {
+      throw new Declined(
+        'too-fast',
+        `New sessions are being asked for faster than the lab makes them (at most ${this.rate.perSecond} a second): wait a moment and try again.`,
+        `新会话的请求太快了（每秒最多 ${this.rate.perSecond} 个）：请稍等片刻再试。`,
+      );
+    }
+    if (replacing) await this.close(replacing);
+    this.makeRoom();
+    this.opening++;
+    let session: Session;
+    try {
+      session = await this.lab.open(size);
+    } finally {
+      this.opening--;
+    }
     const entry = new Entry(randomBytes(18).toString('base64url'), session, lesson);
     this.entries.set(entry.id, entry);
     return entry;
+  }
+
+  /** At the cap, the session detached longest gives way; if every one has a tab, say no. */
+  private makeRoom(): void {
+    if (this.entries.size + this.opening < this.maxSessions) return;
+    const idle = [...this.entries.values()].filter((e) => !e.attachment).sort((a, b) => a.detachedAt - b.detachedAt)[0];
+    if (idle) return void this.close(idle);
+    throw new Declined(
+      'full',
+      `The lab already runs ${this.maxSessions} sessions, as many as it is set up for (stepbox serve --max-sessions): close a tab you no longer use, or wait for one to end.`,
+      `实验室已经在运行 ${this.maxSessions} 个会话，达到了设定的上限（stepbox serve --max-sessions）：请关闭不用的标签页，或等其中一个结束。`,
+    );
   }
 
   /** A detached (or displaced) session, for a page that reloads. */
@@ -108,6 +171,10 @@ export class Hub {
     return entry;
   }
 
+  holds(entry: Entry): boolean {
+    return this.entries.get(entry.id) === entry;
+  }
+
   attach(entry: Entry, attachment: Attachment): void {
     entry.attachment = attachment;
   }
@@ -115,15 +182,22 @@ export class Hub {
   detach(entry: Entry, attachment: Attachment): void {
     if (entry.attachment !== attachment) return;
     entry.attachment = null;
+    entry.detachedAt = performance.now();
     entry.closePeek();
     entry.grace = setTimeout(() => void this.close(entry), this.graceSeconds * 1000);
   }
 
+  /** Reap a session. Never rejects: a reap that fails is said on stderr, and the next start's reapAll is the second net. */
   async close(entry: Entry): Promise<void> {
     if (entry.grace) clearTimeout(entry.grace);
+    entry.grace = null;
     entry.closePeek();
     this.entries.delete(entry.id);
-    await this.lab.close(entry.session);
+    try {
+      await this.lab.close(entry.session);
+    } catch (e) {
+      console.error(`[stepbox] reaping ${entry.session.name} failed: ${(e as Error).stack ?? e}`);
+    }
   }
 
   async closeAll(): Promise<void> {

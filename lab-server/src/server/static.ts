@@ -17,8 +17,9 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-export function serveStatic(urlPath: string, res: ServerResponse): void {
-  const rel = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, '');
+/** Serve a file of the built page; `path` is already decoded (server/target.ts). */
+export function serveStatic(path: string, res: ServerResponse): void {
+  const rel = normalize(path).replace(/^\/+/, '');
   let file = join(WEB_DIST, rel);
   if (!file.startsWith(WEB_DIST + sep) && file !== WEB_DIST) return void res.writeHead(404).end();
   if (!existsSync(file) || statSync(file).isDirectory()) file = join(WEB_DIST, 'index.html');
@@ -32,5 +33,9 @@ export function serveStatic(urlPath: string, res: ServerResponse): void {
     'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
     'x-content-type-options': 'nosniff',
   });
-  createReadStream(file).pipe(res);
+  // The file can vanish between the check and the read (a rebuild of the page): end the
+  // answer rather than let the stream's error go unheard.
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }
