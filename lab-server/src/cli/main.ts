@@ -6,9 +6,11 @@ import { lint } from './lint.ts';
 import { play } from './play.ts';
 import { serve } from './serve.ts';
 
-/** A whole number in [min, max], or commander's own "error: option … argument …" message. */
-const wholeNumber = (min: number, max: number) => (v: string) => {
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
+/** A number in [min, max] (whole unless `fraction`), or commander's own "error: option … argument …" message. */
+const number = (min: number, max: number, fraction = false) => (v: string) => {
+  if (!(fraction ? /^\d+(\.\d+)?$/ : /^\d+$/).test(v) || Number(v) < min || Number(v) > max) {
+    throw new InvalidArgumentError(`expected a${fraction ? '' : ' whole'} number from ${min} to ${max}.`);
+  }
   return v;
 };
 
@@ -34,10 +36,10 @@ program
   .command('serve')
   .description('serve the lab page on http://127.0.0.1:7878 (prints the address with its token)')
   .option('--host <address>', 'address to listen on; anything but loopback prints a warning', '127.0.0.1')
-  .option('--port <n>', 'port (0 picks a free one)', wholeNumber(0, 65535), '7878')
+  .option('--port <n>', 'port (0 picks a free one)', number(0, 65535), '7878')
   .option('--allow-host <name>', 'also accept this Host header (repeatable), e.g. a workshop machine name', (v: string, acc: string[]) => [...acc, v], [] as string[])
-  .option('--grace <seconds>', 'how long a closed tab keeps its container for a reload', wholeNumber(0, 86400), '30')
-  .option('--max-sessions <n>', 'sessions at once (default: sized to this machine, 4 per CPU and one per 256 MiB, at most 64)', wholeNumber(1, 1000))
+  .option('--grace <seconds>', 'how long a closed tab keeps its container for a reload', number(0, 86400, true), '30')
+  .option('--max-sessions <n>', 'sessions at once (default: sized to this machine, 4 per CPU and one per 256 MiB, at most 64)', number(1, 1000))
   .action(async (o) => serve({ ...program.opts(), ...o }));
 
 program

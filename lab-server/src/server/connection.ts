@@ -29,8 +29,23 @@ const LOW_WATER = 128 * 1024;
 const MAX_BUFFERED = 8 * 1024 * 1024;
 /** Terminal output is coalesced into frames of at most this size. */
 const MAX_FRAME = 64 * 1024;
+/**
+ * While the socket has a backlog, output waits this long to be sent, so that it leaves in
+ * a few large frames rather than one small frame per pty read: a queued frame costs a
+ * few hundred bytes of bookkeeping whatever its size, and `yes` reads a few hundred bytes
+ * at a time. An idle socket sends at once: a keystroke's echo never waits.
+ */
+const BACKLOG_DELAY_MS = 8;
 /** Keystrokes a terminal may have queued but not read; past it, input is dropped and the page told. */
 const MAX_QUEUED_INPUT = 256 * 1024;
+/**
+ * While input is being dropped the socket is not read for this long, so a client pouring
+ * keystrokes in is held back by TCP instead of costing the server a buffer per frame;
+ * short enough that a Restart or Ctrl+C sent meanwhile is barely delayed.
+ */
+const INPUT_HOLD_MS = 100;
+/** The page is told about dropped input at most this often, per terminal. */
+const DROPPED_NOTICE_MS = 10_000;
 /** Requests waiting behind the one being handled; a page never needs more than a few. */
 const MAX_QUEUED_REQUESTS = 32;
 /** A socket that has not said hello by then is not a page. */
@@ -45,6 +60,7 @@ export class Connection implements Attachment {
   private entry: Entry | null = null;
   private closed = false;
   private pending: Buffer[][] = [[], []];
+  private pendingBytes = 0;
   private flushScheduled = false;
   private clientPaused = false;
   private socketPaused = false;
@@ -61,8 +77,8 @@ export class Connection implements Attachment {
   private watching: { stepId: string; timer: NodeJS.Timeout; done: string } | null = null;
   /** Set when hello arrives, before its session exists: later messages queue behind it. */
   private greeted = false;
-  /** Keystrokes dropped per channel since the terminal last took its input. */
-  private dropped = [0, 0];
+  /** When the page was last told that a channel's input is being dropped. */
+  private toldDropped = [-Infinity, -Infinity];
 
   constructor(
     private readonly ws: WebSocket,
@@ -135,7 +151,7 @@ export class Connection implements Attachment {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (isBinary) return this.greeted ? this.onInput(buf) : this.policy('hello first');
     let json: unknown;
     try {
@@ -169,7 +185,8 @@ export class Connection implements Attachment {
     const data = buf.subarray(1);
     if (queuedInput(term) + data.length > MAX_QUEUED_INPUT) {
       // Whatever runs there is not reading its terminal: keep nothing more for it.
-      if (this.dropped[channel] === 0) {
+      if (performance.now() - this.toldDropped[channel]! > DROPPED_NOTICE_MS) {
+        this.toldDropped[channel] = performance.now();
         const which = channel === CHANNEL.main ? { en: 'the container’s terminal', zh: '容器终端' } : { en: 'the peek shell', zh: '窥视终端' };
         this.send({
           t: 'error',
@@ -178,10 +195,12 @@ export class Connection implements Attachment {
           zh: `你输入的内容正在被丢弃：${which.zh}里的程序没有读取输入（已有 ${MAX_QUEUED_INPUT / 1024} KiB 在等它读）。可以按 Ctrl+C 停止它，或稍等。`,
         });
       }
-      this.dropped[channel]! += data.length;
+      if (!this.ws.isPaused) {
+        this.ws.pause();
+        this.after(INPUT_HOLD_MS, () => this.ws.resume());
+      }
       return;
     }
-    this.dropped[channel] = 0;
     if (channel === CHANNEL.main) e.session.write(data);
     else term.write(data);
   }
@@ -364,18 +383,23 @@ export class Connection implements Attachment {
 
   term(channel: Channel, data: Buffer): void {
     this.pending[channel]!.push(data);
+    this.pendingBytes += data.length;
+    if (this.pendingBytes >= MAX_FRAME) return this.flush();
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    if (this.ws.bufferedAmount === 0) setImmediate(() => this.flush());
+    else this.after(BACKLOG_DELAY_MS, () => this.flush());
   }
 
   /** Several pty reads become one frame: fewer, larger WebSocket messages. */
   private flush(): void {
     this.flushScheduled = false;
+    this.pendingBytes = 0;
     for (const channel of [CHANNEL.main, CHANNEL.peek]) {
       const chunks = this.pending[channel]!;
+      if (chunks.length === 0) continue;
       this.pending[channel] = [];
-      const all = Buffer.concat(chunks);
+      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       for (let off = 0; off < all.length && this.ws.readyState === this.ws.OPEN; off += MAX_FRAME) {
         this.ws.send(frame(channel, all.subarray(off, off + MAX_FRAME)));
       }

@@ -14,6 +14,7 @@ import { CONTROLLERS } from '../protocol/kernel.ts';
 import { processFamily } from '../sys/proc.ts';
 import { pidfdKill } from '../sys/ffi.ts';
 import type { TermSize } from '../helper/client.ts';
+import { History } from './history.ts';
 import { RateLimit } from './limits.ts';
 
 /** Enough terminal history to redraw a screen after a reload, not a log of everything. */
@@ -31,8 +32,7 @@ export interface Attachment {
 
 export class Entry {
   readonly results = new Map<string, StepResult>();
-  private replay: Buffer[] = [];
-  private replaySize = 0;
+  private readonly replay = new History(REPLAY_BYTES);
   attachment: Attachment | null = null;
   grace: NodeJS.Timeout | null = null;
   /** When the last tab let go of it: the longest-detached session is the first to go. */
@@ -45,20 +45,14 @@ export class Entry {
     readonly lesson: Lesson,
   ) {
     session.on('output', (d) => {
-      this.remember(d);
+      this.replay.push(d);
       this.attachment?.term(0, d);
     });
     session.on('exit', () => this.attachment?.changed());
   }
 
-  private remember(d: Buffer): void {
-    this.replay.push(d);
-    this.replaySize += d.length;
-    while (this.replaySize > REPLAY_BYTES && this.replay.length > 1) this.replaySize -= this.replay.shift()!.length;
-  }
-
   history(): Buffer {
-    return Buffer.concat(this.replay);
+    return this.replay.bytes();
   }
 
   closePeek(): void {
