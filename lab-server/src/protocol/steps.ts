@@ -14,6 +14,13 @@ const devNumber = z.string().regex(/^\d{1,4}:\d{1,7}$/, 'a device number like 8:
 /** A device-cgroup rule: type, major:minor, access, e.g. "c 1:3 rwm" or "a". */
 const deviceRule = z.string().regex(/^(a|[abc] (\d+|\*):(\d+|\*) [rwm]{1,3})$/, 'a rule like "c 1:3 rwm" or "a"');
 
+/** An argument for execve: a C string, which ends at its first NUL. */
+const cString = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((s) => !s.includes('\0'), 'holds a NUL character, which no C string can carry (it would end the argument there)');
+
 /** A traffic-control class as tc writes it, MAJOR:MINOR in hex (net_cls stores 0xMMMMmmmm). */
 const classid = z.string().regex(/^[0-9a-f]{1,4}:[0-9a-f]{1,4}$/, 'a class like 10:1');
 /** A network interface name as the kernel allows it. */
@@ -74,7 +81,7 @@ export const StepParams = {
   veth: z.object({}),
   /** A loop device over a file of this size, for block-I/O limits to act on. */
   disk: z.object({ sizeMiB: z.number().int().min(8).max(256).default(64) }),
-  exec: z.object({ argv: z.array(z.string().min(1).max(4096)).min(1).max(64).default(['/bin/sh']) }),
+  exec: z.object({ argv: z.array(cString).min(1).max(64).default(['/bin/sh']) }),
 } as const;
 
 export type StepKind = keyof typeof StepParams;

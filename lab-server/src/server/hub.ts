@@ -82,7 +82,7 @@ export interface HubOptions {
   graceSeconds: number;
   /** Sessions at once, attached or in their grace period. */
   maxSessions: number;
-  /** New sessions (hello or reset) per second, after a burst of `maxSessions`. */
+  /** New sessions (hello or reset) per second, after a burst of `maxSessions` (at least 8). */
   opensPerSecond?: number;
 }
 
@@ -100,7 +100,8 @@ export class Hub {
   ) {
     this.graceSeconds = opts.graceSeconds;
     this.maxSessions = opts.maxSessions;
-    this.rate = new RateLimit(opts.maxSessions, opts.opensPerSecond ?? 4);
+    // A burst of a room's worth (and never less than a few reloads), then a steady rate.
+    this.rate = new RateLimit(Math.max(8, opts.maxSessions), opts.opensPerSecond ?? 4);
   }
 
   hostInfo(): HostInfo {
@@ -121,6 +122,13 @@ export class Hub {
    */
   async open(lessonId: string, size: TermSize, replacing?: Entry): Promise<Entry> {
     const lesson = loadLesson(lessonId);
+    if (!replacing && this.idle() === undefined && this.entries.size + this.opening >= this.maxSessions) {
+      throw new Declined(
+        'full',
+        `The lab already runs ${this.maxSessions} sessions, as many as it is set up for (stepbox serve --max-sessions): close a tab you no longer use, or wait for one to end.`,
+        `实验室已经在运行 ${this.maxSessions} 个会话，达到了设定的上限（stepbox serve --max-sessions）：请关闭不用的标签页，或等其中一个结束。`,
+      );
+    }
     if (!this.rate.take()) {
       throw new Declined(
         'too-fast',
@@ -129,7 +137,9 @@ export class Hub {
       );
     }
     if (replacing) await this.close(replacing);
-    this.makeRoom();
+    // At the cap, the session detached longest gives way.
+    const idle = this.entries.size + this.opening >= this.maxSessions ? this.idle() : undefined;
+    if (idle) void this.close(idle);
     this.opening++;
     let session: Session;
     try {
@@ -142,16 +152,11 @@ export class Hub {
     return entry;
   }
 
-  /** At the cap, the session detached longest gives way; if every one has a tab, say no. */
-  private makeRoom(): void {
-    if (this.entries.size + this.opening < this.maxSessions) return;
-    const idle = [...this.entries.values()].filter((e) => !e.attachment).sort((a, b) => a.detachedAt - b.detachedAt)[0];
-    if (idle) return void this.close(idle);
-    throw new Declined(
-      'full',
-      `The lab already runs ${this.maxSessions} sessions, as many as it is set up for (stepbox serve --max-sessions): close a tab you no longer use, or wait for one to end.`,
-      `实验室已经在运行 ${this.maxSessions} 个会话，达到了设定的上限（stepbox serve --max-sessions）：请关闭不用的标签页，或等其中一个结束。`,
-    );
+  /** The session whose tab let go of it longest ago, if any has none. */
+  private idle(): Entry | undefined {
+    let oldest: Entry | undefined;
+    for (const e of this.entries.values()) if (!e.attachment && (!oldest || e.detachedAt < oldest.detachedAt)) oldest = e;
+    return oldest;
   }
 
   /** A detached (or displaced) session, for a page that reloads. */

@@ -1,0 +1,116 @@
+// One server takes on a bounded amount: sessions (a room's worth, sized to the machine),
+// new sessions per second, sockets, and sockets that never say hello. Over a cap the page
+// is told why in both languages, and nothing half-made is left.
+import { existsSync, readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { until } from '../support/lab.ts';
+import { PageClient, type Message } from '../support/page-client.ts';
+import { startServer, stopServer, type Served } from '../support/served.ts';
+
+let lab: Served;
+
+/** The session directories this server has on the host: the kernel-side count of its sessions. */
+const sessions = () => (existsSync('/run/stepbox') ? readdirSync('/run/stepbox').filter((d) => d.startsWith(`${lab.proc.pid}-`)).length : 0);
+
+async function tab(): Promise<PageClient> {
+  return PageClient.connect(lab.base, lab.cookie);
+}
+
+async function welcomed(): Promise<PageClient> {
+  const c = await tab();
+  c.hello();
+  await c.next((m) => m.t === 'welcome');
+  return c;
+}
+
+const said = (m: Message) => ({ code: m.code, en: m.en, zh: m.zh });
+
+beforeAll(async () => {
+  lab = await startServer({ grace: 30, args: ['--max-sessions', '2'] });
+});
+afterAll(async () => {
+  await stopServer(lab.proc);
+});
+
+describe('sessions', () => {
+  it('a third tab is told the lab is full, and no session is made for it', async () => {
+    const [a, b] = [await welcomed(), await welcomed()];
+    const c = await tab();
+    c.hello();
+    const refused = await c.next((m) => m.t === 'error');
+    expect(said(refused)).toMatchObject({ code: 'full', en: expect.stringMatching(/already runs 2 sessions.*--max-sessions/), zh: expect.stringMatching(/2 个会话/) });
+    expect(sessions()).toBe(2);
+    // The refused tab has no session; the others keep theirs.
+    c.send({ t: 'run', stepId: '01-clone' });
+    expect((await c.next((m) => m.t === 'error' && m.code === 'no-session')).code).toBe('no-session');
+    await a.run('01-clone');
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
+  it('a session whose tab has gone gives way to a new tab before the lab says no', async () => {
+    // Both slots are held by the closed tabs above, waiting out their 30 s grace.
+    expect(sessions()).toBe(2);
+    const d = await welcomed();
+    expect(sessions()).toBe(2);
+    await d.run('01-clone');
+    await d.close();
+  });
+});
+
+describe('rate', () => {
+  it('resets faster than the lab makes sessions are refused, and the tab keeps a working session', async () => {
+    const a = await welcomed();
+    const from = a.messages.length;
+    for (let i = 0; i < 12; i++) a.send({ t: 'reset' });
+    await until(() => a.messages.slice(from).filter((m) => m.t === 'error' || m.t === 'welcome').length === 12, 10_000);
+    const answers = a.messages.slice(from).filter((m) => m.t === 'error' || m.t === 'welcome');
+    const refused = answers.filter((m) => m.t === 'error');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const m of refused) expect(said(m)).toMatchObject({ code: 'too-fast', en: expect.stringMatching(/faster than the lab makes them/), zh: expect.stringMatching(/太快/) });
+    // A refused reset reaps nothing: the tab still has a session, and it runs steps.
+    await a.run('01-clone');
+    expect(sessions()).toBeLessThanOrEqual(2);
+    await a.close();
+  });
+});
+
+describe('sockets', () => {
+  it('a socket that never says hello is closed after 10 s', async () => {
+    const c = await tab();
+    await until(() => c.closeCode !== null, 12_000);
+    expect(c.closeCode).toBe(1008);
+  }, 15_000);
+
+  it('terminal bytes before hello close the socket', async () => {
+    const c = await tab();
+    c.type('echo hi\n');
+    await until(() => c.closeCode !== null);
+    expect(c.closeCode).toBe(1008);
+    expect(sessions()).toBeLessThanOrEqual(2);
+  });
+
+  it('more sockets than the cap are refused at the upgrade', async () => {
+    const open: WebSocket[] = [];
+    let refused = 0;
+    for (let i = 0; i < 16; i++) {
+      const ws = new WebSocket(`${lab.base.replace('http', 'ws')}/ws`, { headers: { origin: lab.base, cookie: lab.cookie } });
+      const status = await new Promise<number>((ok) => {
+        ws.once('open', () => ok(101));
+        ws.once('unexpected-response', (_q, res) => ok(res.statusCode!));
+        ws.once('error', () => ok(-1));
+      });
+      if (status === 101) open.push(ws);
+      else if (status === 503) refused++;
+    }
+    // maxConnections(2) = 12
+    expect(open.length).toBe(12);
+    expect(refused).toBe(4);
+    for (const ws of open) ws.terminate();
+  });
+
+  it('the server is alive and said nothing about failures', () => {
+    expect(lab.alive()).toBe(true);
+    expect(lab.output()).not.toMatch(/uncaught|unhandled|failed/);
+  });
+});
