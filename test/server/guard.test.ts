@@ -66,6 +66,14 @@ describe('HTTP', () => {
   it('refuses an unknown Host (DNS rebinding)', async () => {
     expect((await get('/', { host: 'evil.example:80', cookie: cookie() })).status).toBe(421);
   });
+  it('sends a strict CSP and refuses framing on every answer, refusals included', async () => {
+    for (const [path, headers] of [['/', {}], ['/', { cookie: cookie() }], ['/api/lessons', { cookie: cookie() }], [`/?token=${token}`, {}], ['//', {}]] as const) {
+      const r = await get(path, headers);
+      expect(r.headers['content-security-policy'], path).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+      expect(r.headers['x-frame-options']).toBe('DENY');
+      expect(r.headers['referrer-policy']).toBe('no-referrer');
+    }
+  });
   it('serves the lesson list with the cookie', async () => {
     const r = await get('/api/lessons', { cookie: cookie() });
     expect(r.status).toBe(200);

@@ -92,8 +92,10 @@ export class Connection implements Attachment {
         this.policy('internal error');
       }
     });
-    // ws reports an oversized or malformed frame as an error, then closes (1009, 1002).
-    ws.on('error', () => ws.terminate());
+    // ws reports an oversized or malformed frame as an error after it has begun the close
+    // with the code that says why (1009, 1002): the page gets that code. (Terminating here
+    // could throw the close frame away before it left.) A socket error needs nothing more.
+    ws.on('error', () => undefined);
     ws.on('close', () => this.onClose());
     this.after(HELLO_TIMEOUT_MS, () => this.greeted || this.policy('no hello'));
   }
