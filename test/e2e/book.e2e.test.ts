@@ -168,12 +168,17 @@ describe('another origin', () => {
     await new Promise<void>((ok) => (evil ? evil.close(() => ok()) : ok()));
   });
 
-  test('cannot open a session, even from a browser that holds the cookie', async () => {
+  test('cannot open a session nor stop the lab, even from a browser that holds the cookie', async () => {
     const wsUrl = `${lab.origin.replace(/^http/, 'ws')}/ws`;
+    // Requests a page can make to any address, cookie attached: targets that once killed the server.
+    const probes = ['//', '//%', '//a:b@', '//[', '/%c0%ae', '/%', '/%zz', '/%ff', '/?token=%zz'].map((p) => lab.origin + p);
     evil = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(`<!doctype html><title>start</title><script>
+      res.end(`<!doctype html><title>start</title>
+        ${probes.map((u) => `<img src="${u}">`).join('')}
+        <script>
         const seen = [];
+        for (const u of ${JSON.stringify(probes)}) fetch(u, { mode: 'no-cors', credentials: 'include' }).catch(() => {});
         const ws = new WebSocket(${JSON.stringify(wsUrl)});
         ws.onopen = () => { seen.push('open'); ws.send(JSON.stringify({ t: 'hello', v: 1, lesson: 'book', cols: 80, rows: 24 })); };
         ws.onmessage = (e) => seen.push('message:' + String(e.data).slice(0, 40));
@@ -197,6 +202,10 @@ describe('another origin', () => {
       expect(seen).not.toContain('open');
       expect(seen.some((s) => s.startsWith('message:'))).toBe(false);
       expect(seen).toContain('closed');
+      // The lab is still there for the student.
+      expect(lab.server.exitCode).toBeNull();
+      await page.goto(lab.origin);
+      await page.locator('article[data-step-id]').first().waitFor();
     } finally {
       await context.close();
     }

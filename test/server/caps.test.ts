@@ -1,10 +1,10 @@
 // One server takes on a bounded amount: sessions (a room's worth, sized to the machine),
 // new sessions per second, sockets, and sockets that never say hello. Over a cap the page
 // is told why in both languages, and nothing half-made is left.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { until } from '../support/lab.ts';
+import { sleep, until } from '../support/lab.ts';
 import { PageClient, type Message } from '../support/page-client.ts';
 import { startServer, stopServer, type Served } from '../support/served.ts';
 
@@ -58,6 +58,39 @@ describe('sessions', () => {
   });
 });
 
+describe('requests', () => {
+  it('a page that switches steps hundreds of times a second starts one round of task checks at a time', async () => {
+    const a = await tab();
+    a.hello('ns-uts');
+    await a.next((m) => m.t === 'welcome');
+    await a.run('01-clone', '02-exec');
+    const pid = a.results()[0]!.snapshot.hostPid;
+    let most = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 2000) {
+      // Well under the 32-request queue cap, again and again.
+      for (let i = 0; i < 4; i++) a.send({ t: 'watch', stepId: i % 2 ? null : '02-exec' });
+      await sleep(10);
+      most = Math.max(most, checkers(pid));
+    }
+    expect(a.closeCode).toBeNull();
+    // The step has one task checked inside the container: one process at a time, at most.
+    expect(most).toBeLessThanOrEqual(1);
+    await a.close();
+  });
+
+  it('peek shells opened in a loop are refused past a few, in words', async () => {
+    const a = await welcomed();
+    await a.run('01-clone');
+    for (let i = 0; i < 10; i++) a.send({ t: 'peek', open: true });
+    await until(() => a.messages.filter((m) => m.t === 'peek').length === 10, 10_000);
+    const refused = a.messages.filter((m) => m.t === 'peek' && m.open === false);
+    expect(refused.length).toBe(6);
+    expect((refused[0]!.reason as { en: string }).en).toMatch(/faster than one a second/);
+    await a.close();
+  });
+});
+
 describe('rate', () => {
   it('resets faster than the lab makes sessions are refused, and the tab keeps a working session', async () => {
     const a = await welcomed();
@@ -75,6 +108,22 @@ describe('rate', () => {
   });
 });
 
+/** Checks the server is running: `stepper peek <pid> <command>` started by the server itself. */
+function checkers(pid: number): number {
+  let n = 0;
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      // The helper forks inside the namespaces it joined: count the server's children only.
+      const ppid = Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (argv[0]?.endsWith('/stepper') && argv[1] === 'peek' && argv[2] === String(pid) && argv.length > 4 && ppid === lab.proc.pid) n++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}
+
 describe('sockets', () => {
   it('a socket that never says hello is closed after 10 s', async () => {
     const c = await tab();
@@ -91,6 +140,7 @@ describe('sockets', () => {
   });
 
   it('more sockets than the cap are refused at the upgrade', async () => {
+    await sleep(300); // the tabs the tests above closed are gone on the server's side too
     const open: WebSocket[] = [];
     let refused = 0;
     for (let i = 0; i < 16; i++) {

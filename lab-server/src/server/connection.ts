@@ -17,6 +17,7 @@ import type { StepResult } from '../protocol/results.ts';
 import { Metrics } from '../session/metrics.ts';
 import { isAlive } from '../sys/proc.ts';
 import { Declined, type Attachment, type Entry, type Hub } from './hub.ts';
+import { RateLimit } from './limits.ts';
 
 /** Above this many unsent bytes the ptys are no longer read, like ttyd's pause. */
 const HIGH_WATER = 1024 * 1024;
@@ -73,8 +74,12 @@ export class Connection implements Attachment {
   private lastSnapshot = '';
   /** Samples the session's cpu and memory groups; made again for each new session. */
   private sampler: Metrics | null = null;
-  /** The step whose tasks are being checked, and the timer that checks them. */
-  private watching: { stepId: string; timer: NodeJS.Timeout; done: string } | null = null;
+  /** The step whose tasks are being checked, and what was last said of them. */
+  private watching: { stepId: string; done: string } | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private checking = false;
+  /** Each peek starts a process: a few at once, then one a second. */
+  private readonly peeks = new RateLimit(4, 1);
   /** Set when hello arrives, before its session exists: later messages queue behind it. */
   private greeted = false;
   /** When the page was last told that a channel's input is being dropped. */
@@ -320,32 +325,38 @@ export class Connection implements Attachment {
 
   /** While a step is open on the page, ask the kernel about its tasks once a second. */
   private watch(stepId: string | null): void {
-    this.unwatch();
     const step = this.entry!.lesson.steps.find((s) => s.id === stepId);
-    if (!step || step.tasks.length === 0) return;
-    let checking = false;
-    const tick = async () => {
-      const e = this.entry;
-      if (checking || !e) return;
-      checking = true;
-      try {
-        const done: string[] = [];
-        for (const task of step.tasks) if (await taskDone(e.session, task)) done.push(task.id);
-        const key = done.join(' ');
-        if (this.watching?.stepId === step.id && this.watching.done !== key) {
-          this.watching.done = key;
-          this.send({ t: 'tasks', stepId: step.id, done });
-        }
-      } finally {
-        checking = false;
+    this.watching = step && step.tasks.length > 0 ? { stepId: step.id, done: '-' } : null;
+    if (!this.watching) return;
+    this.watchTimer ??= this.every(TASK_CHECK_MS, () => this.checkTasks());
+    this.guarded(() => this.checkTasks());
+  }
+
+  /**
+   * One round of checks at a time per tab, whatever the page sends: a check may start a
+   * process inside the container, and a page that switched steps a thousand times a second
+   * must not start a thousand.
+   */
+  private async checkTasks(): Promise<void> {
+    const e = this.entry;
+    const w = this.watching;
+    if (this.checking || !e || !w) return;
+    const step = e.lesson.steps.find((s) => s.id === w.stepId)!;
+    this.checking = true;
+    try {
+      const done: string[] = [];
+      for (const task of step.tasks) if (await taskDone(e.session, task)) done.push(task.id);
+      const key = done.join(' ');
+      if (this.watching === w && this.entry === e && w.done !== key) {
+        w.done = key;
+        this.send({ t: 'tasks', stepId: step.id, done });
       }
-    };
-    this.watching = { stepId: step.id, timer: this.every(TASK_CHECK_MS, tick), done: '-' };
-    this.guarded(tick);
+    } finally {
+      this.checking = false;
+    }
   }
 
   private unwatch(): void {
-    if (this.watching) this.stop(this.watching.timer);
     this.watching = null;
   }
 
@@ -367,6 +378,9 @@ export class Connection implements Attachment {
     const pid = e.session.state.pid;
     if (pid === null || !isAlive(pid)) {
       return this.send({ t: 'peek', open: false, reason: { en: 'There is no container process to look into yet: run clone() first.', zh: '还没有可以查看的容器进程：请先执行 clone()。' } });
+    }
+    if (!this.peeks.take()) {
+      return this.send({ t: 'peek', open: false, reason: { en: 'Peek shells are being opened faster than one a second: wait a moment.', zh: '打开窥视终端太频繁了（每秒最多一个）：请稍等片刻。' } });
     }
     e.closePeek();
     const p = spawnPty(['peek', String(pid)], { cols: 100, rows: 30 });

@@ -136,13 +136,14 @@ export class Hub {
         `新会话的请求太快了（每秒最多 ${this.rate.perSecond} 个）：请稍等片刻再试。`,
       );
     }
-    if (replacing) await this.close(replacing);
-    // At the cap, the session detached longest gives way.
-    const idle = this.entries.size + this.opening >= this.maxSessions ? this.idle() : undefined;
-    if (idle) void this.close(idle);
-    this.opening++;
     let session: Session;
+    this.opening++;
     try {
+      if (replacing) await this.close(replacing);
+      // Over the cap (counting this one), the session detached longest gives way, and is
+      // gone before the new one is made.
+      const idle = this.entries.size + this.opening > this.maxSessions ? this.idle() : undefined;
+      if (idle) await this.close(idle);
       session = await this.lab.open(size);
     } finally {
       this.opening--;
