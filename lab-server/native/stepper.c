@@ -10,14 +10,13 @@
  *  server (Node)              P: stepper run <sock>          C: child_main()
  *  =============              =====================          ===============
  *                    <------  connect(); {"ev":"hello",...}
- *  "1 PING"          ------>
- *                    <------  {"seq":1,"ok":true,"calls":[]}
- *  "2 CLONE <flags>" ------>  TIOCNOTTY, socketpair(),
+ *  "1 CLONE <flags>" ------>  TIOCNOTTY, socketpair(),
  *                             clone(CLONE_NEW*...) ------->  setsid(), TIOCSCTTY,
- *                    <------  {"seq":2,...,"pid":C}          then waits (breakpoint)
- *  "3 HOSTNAME box1" ------>  forwards the line    ------->  sethostname()
- *                    <------  relays the reply     <-------  {"seq":3,...}
- *      ... PROPAGATION, BIND, PIVOT, CHROOT, MOUNT, DETACH, UNSHARE go like 3 ...
+ *                    <------  {"seq":1,...,"pid":C}          then waits (breakpoint)
+ *  "2 HOSTNAME box1" ------>  forwards the line    ------->  sethostname()
+ *                    <------  relays the reply     <-------  {"seq":2,...}
+ *      ... PROPAGATION, BIND, PIVOT, CHROOT, MOUNT, DETACH, UNSHARE go like 2 ...
+ *  (PING, answered at once with no calls, is only for timing a round trip: bench/)
  *  "9 EXEC /bin/sh"  ------>  forwards the line    ------->
  *                             notes the call text  <-------  "!execve <call text>"
  *                                                            execve()

@@ -4,8 +4,8 @@
 // the kernel: /proc/<pid>/root, compared by device and inode.
 import { readlinkSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { escaped, rootOf, stayedInside } from '../../lab-server/src/lessons/escape.ts';
-import { inside } from '../../lab-server/src/lessons/tasks.ts';
+import { escaped, rootOf, stayedInside } from '../../lab-server/src/course/escape.ts';
+import { inside } from '../../lab-server/src/course/tasks.ts';
 import type { Session } from '../../lab-server/src/session/session.ts';
 import { typeAndCapture } from '../../lab-server/src/session/terminal.ts';
 import { processFamily } from '../../lab-server/src/sys/proc.ts';

@@ -3,7 +3,7 @@
 // no loop device left once the session is gone.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { inside } from '../../lab-server/src/lessons/tasks.ts';
+import { inside } from '../../lab-server/src/course/tasks.ts';
 import { kernel, must, useLab } from '../support/lab.ts';
 
 const backing = (loop: string) => readFileSync(`/sys/block/${loop.replace('/dev/', '')}/loop/backing_file`, 'utf8').trim();

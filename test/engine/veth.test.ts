@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLesson } from '../../lab-server/src/lessons/load.ts';
-import { solveTask, taskDone } from '../../lab-server/src/lessons/tasks.ts';
+import { solveTask, taskDone } from '../../lab-server/src/course/tasks.ts';
 import { imageDir } from '../../lab-server/src/rootfs/images.ts';
 import { reapAll } from '../../lab-server/src/session/reap.ts';
 import { leftovers } from '../support/leftovers.ts';

@@ -2,9 +2,9 @@
 import { resolve } from 'node:path';
 import { Lab } from '../session/lab.ts';
 import { typeAndCapture } from '../session/terminal.ts';
-import { evaluate } from '../lessons/expect.ts';
+import { Playthrough } from '../course/playthrough.ts';
 import { loadLesson } from '../lessons/load.ts';
-import { solveTask } from '../lessons/tasks.ts';
+import { solveTask } from '../course/tasks.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { mainCall } from '../protocol/calls.ts';
 import { reapOnExit } from './reap-on-exit.ts';
@@ -39,9 +39,9 @@ export async function play(id: string, opts: PlayOptions): Promise<number> {
   let failed = false;
   try {
     const session = await lab.open({ cols: 200, rows: 50 });
+    const course = new Playthrough(lesson, session);
     for (const step of lesson.steps) {
-      const r = await session.run({ kind: step.kind, params: step.params }, step.id);
-      r.checks = evaluate(step.expect, r.snapshot);
+      const r = (await course.run(step.id))!;
       if (opts.json) {
         const { snapshot, ...rest } = r;
         console.log(JSON.stringify({ ...rest, hostPid: snapshot.hostPid, nspid: snapshot.nspid, snapshot }));

@@ -1,6 +1,6 @@
 // A lesson's expectations, checked against what the kernel reports after a step.
 import type { Check, Snapshot } from '../protocol/results.ts';
-import type { Expect } from './format.ts';
+import type { Expect } from '../protocol/lesson.ts';
 
 export function evaluate(expect: Expect, s: Snapshot): Check[] {
   const out: Check[] = [];

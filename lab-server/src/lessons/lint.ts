@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { CONTROLLERS } from '../protocol/kernel.ts';
 import { STEP_KINDS, StepParams } from '../protocol/steps.ts';
 import { IMAGES_DIR } from '../rootfs/images.ts';
-import { Expect, LessonFront, StepFront, Task, TaskCheck } from './format.ts';
+import { Expect, LessonFront, StepFront, Task, TaskCheck } from '../protocol/lesson.ts';
 import { LESSONS_DIR, loadLesson } from './load.ts';
 
 export interface Problem {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { StepParams } from '../protocol/steps.ts';
-import { LessonFront, StepFront, type Lesson, type LessonStep } from './format.ts';
+import { LessonFront, StepFront, type Lesson, type LessonStep } from '../protocol/lesson.ts';
 
 export const LESSONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../lessons');
 

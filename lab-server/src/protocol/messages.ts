@@ -3,10 +3,10 @@
 //
 //   page                                   server
 //   ──── hello {lesson, session?, size} ──▶  opens (or re-attaches) a session
-//   ◀─── welcome {session, lesson, host, results, snapshot}
+//   ◀─── welcome {session, lesson, host, results, next, snapshot}
 //   ──── run {stepId, params?} ───────────▶  refuses or runs one step
 //   ◀─── running {stepId}
-//   ◀─── result {result}                      (the kernel's answer and the new snapshot)
+//   ◀─── result {result, next}                (the kernel's answer, the new snapshot, the step now open)
 //   ──── runAll ──────────────────────────▶  runs the remaining steps in order
 //   ◀─── result … result
 //   ──── reset ───────────────────────────▶  reaps the container, starts a clean one
@@ -24,7 +24,7 @@
 // Terminal bytes travel as binary frames in both directions: the first byte is the
 // channel (0 the container's pty, 1 the peek shell), the rest is raw terminal data.
 import { z } from 'zod';
-import type { LessonView } from '../lessons/format.ts';
+import type { LessonView } from './lesson.ts';
 import type { HostInfo, Phase, Said, Snapshot, StepResult } from './results.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -95,9 +95,10 @@ export const ClientMessage = z.discriminatedUnion('t', [
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 export type ServerMessage =
-  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; phase: Phase; snapshot: Snapshot; graceSeconds: number }
+  /** `next`: the first step not done yet (it and those before it may run); null when all are done. */
+  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; next: string | null; phase: Phase; snapshot: Snapshot; graceSeconds: number }
   | { t: 'running'; stepId: string }
-  | { t: 'result'; result: StepResult }
+  | { t: 'result'; result: StepResult; next: string | null }
   | { t: 'state'; phase: Phase; snapshot: Snapshot; exitInfo: string | null }
   | { t: 'peek'; open: boolean; reason?: Said }
   | { t: 'tasks'; stepId: string; done: string[] }

@@ -6,47 +6,24 @@
 // opened for a tab that has gone is reaped at once (nobody ever learned its id), and every
 // timer belongs to the connection and dies with it.
 import type { WebSocket, RawData } from 'ws';
-import type { IPty } from 'node-pty';
-import { queuedInput, spawnPty, type TermSize } from '../helper/client.ts';
-import { evaluate } from '../lessons/expect.ts';
-import { taskDone } from '../lessons/tasks.ts';
+import { spawnPty, type TermSize } from '../helper/client.ts';
 import { LessonError } from '../lessons/load.ts';
-import { forPage } from '../lessons/format.ts';
-import { ClientMessage, CHANNEL, PROTOCOL_VERSION, frame, type Channel, type ServerMessage } from '../protocol/messages.ts';
+import { forPage } from '../protocol/lesson.ts';
+import { ClientMessage, CHANNEL, PROTOCOL_VERSION, type Channel, type ServerMessage } from '../protocol/messages.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { Metrics } from '../session/metrics.ts';
 import { isAlive } from '../sys/proc.ts';
 import { Declined, type Attachment, type Entry, type Hub } from './hub.ts';
 import { RateLimit } from './limits.ts';
+import { TerminalStream } from './terminal-stream.ts';
+import { guarded, Timers } from './timers.ts';
 
-/** Above this many unsent bytes the ptys are no longer read, like ttyd's pause. */
-const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 128 * 1024;
 /**
  * Past this many unsent bytes the page is not reading at all (the ptys are paused long
  * before, so only JSON piles up here): the connection is dropped, its session kept for the
  * grace period like any closed tab's.
  */
 const MAX_BUFFERED = 8 * 1024 * 1024;
-/** Terminal output is coalesced into frames of at most this size. */
-const MAX_FRAME = 64 * 1024;
-/**
- * While the socket has a backlog, output waits this long to be sent, so that it leaves in
- * a few large frames rather than one small frame per pty read: a queued frame costs a
- * few hundred bytes of bookkeeping whatever its size, and `yes` reads a few hundred bytes
- * at a time. An idle socket sends at once: a keystroke's echo never waits.
- */
-const BACKLOG_DELAY_MS = 8;
-/** Keystrokes a terminal may have queued but not read; past it, input is dropped and the page told. */
-const MAX_QUEUED_INPUT = 256 * 1024;
-/**
- * While input is being dropped the socket is not read for this long, so a client pouring
- * keystrokes in is held back by TCP instead of costing the server a buffer per frame;
- * short enough that a Restart or Ctrl+C sent meanwhile is barely delayed.
- */
-const INPUT_HOLD_MS = 100;
-/** The page is told about dropped input at most this often, per terminal. */
-const DROPPED_NOTICE_MS = 10_000;
 /** Requests waiting behind the one being handled; a page never needs more than a few. */
 const MAX_QUEUED_REQUESTS = 32;
 /** A socket that has not said hello by then is not a page. */
@@ -60,15 +37,11 @@ const METRICS_MS = 1000;
 export class Connection implements Attachment {
   private entry: Entry | null = null;
   private closed = false;
-  private pending: Buffer[][] = [[], []];
-  private pendingBytes = 0;
-  private flushScheduled = false;
-  private clientPaused = false;
-  private socketPaused = false;
   private busy: Promise<unknown> = Promise.resolve();
   private queued = 0;
   /** Every timer of this tab, so that closing it stops them all. */
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
+  private readonly stream: TerminalStream;
   /** The session-bound timers (snapshot refresh, metrics), made at the first welcome. */
   private ticking = false;
   private lastSnapshot = '';
@@ -82,13 +55,23 @@ export class Connection implements Attachment {
   private readonly peeks = new RateLimit(4, 1);
   /** Set when hello arrives, before its session exists: later messages queue behind it. */
   private greeted = false;
-  /** When the page was last told that a channel's input is being dropped. */
-  private toldDropped = [-Infinity, -Infinity];
 
   constructor(
     private readonly ws: WebSocket,
     private readonly hub: Hub,
   ) {
+    this.stream = new TerminalStream(
+      ws,
+      this.timers,
+      () => ({ main: this.entry?.session.helper.term ?? null, peek: this.entry?.peek ?? null }),
+      (which, kib) =>
+        this.send({
+          t: 'error',
+          code: 'input-dropped',
+          en: `What you type is being dropped: the program in ${which.en} is not reading its input (${kib} KiB are already waiting for it). Stop it with Ctrl+C, or wait.`,
+          zh: `你输入的内容正在被丢弃：${which.zh}里的程序没有读取输入（已有 ${kib} KiB 在等它读）。可以按 Ctrl+C 停止它，或稍等。`,
+        }),
+    );
     ws.on('message', (data, isBinary) => {
       try {
         this.onMessage(data, isBinary);
@@ -102,48 +85,18 @@ export class Connection implements Attachment {
     // could throw the close frame away before it left.) A socket error needs nothing more.
     ws.on('error', () => undefined);
     ws.on('close', () => this.onClose());
-    this.after(HELLO_TIMEOUT_MS, () => this.greeted || this.policy('no hello'));
+    this.timers.after(HELLO_TIMEOUT_MS, () => this.greeted || this.policy('no hello'));
   }
 
   private onClose(): void {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.watching = null;
     if (this.entry) {
-      if (this.socketPaused || this.clientPaused) this.setPaused(this.entry, false);
+      this.stream.release();
       this.hub.detach(this.entry, this);
     }
     this.entry = null;
-  }
-
-  /** A timer of this tab: its errors are logged, never thrown into the event loop. */
-  private every(ms: number, fn: () => unknown): NodeJS.Timeout {
-    const t = setInterval(() => this.guarded(fn), ms);
-    this.timers.add(t);
-    return t;
-  }
-
-  private after(ms: number, fn: () => unknown): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      this.guarded(fn);
-    }, ms);
-    this.timers.add(t);
-  }
-
-  private stop(t: NodeJS.Timeout): void {
-    clearInterval(t);
-    this.timers.delete(t);
-  }
-
-  private guarded(fn: () => unknown): void {
-    try {
-      const r = fn();
-      if (r instanceof Promise) r.catch((e: Error) => console.error(`[stepbox] ${e.stack ?? e}`));
-    } catch (e) {
-      console.error(`[stepbox] ${(e as Error).stack ?? e}`);
-    }
   }
 
   private send(msg: ServerMessage): void {
@@ -184,32 +137,9 @@ export class Connection implements Attachment {
 
   private onInput(buf: Buffer): void {
     const e = this.entry;
-    if (!e || buf.length < 1) return;
     const channel = buf[0];
-    if (channel !== CHANNEL.main && channel !== CHANNEL.peek) return;
-    const term = channel === CHANNEL.main ? e.session.helper.term : e.peek;
-    if (!term) return;
-    const data = buf.subarray(1);
-    if (queuedInput(term) + data.length > MAX_QUEUED_INPUT) {
-      // Whatever runs there is not reading its terminal: keep nothing more for it.
-      if (performance.now() - this.toldDropped[channel]! > DROPPED_NOTICE_MS) {
-        this.toldDropped[channel] = performance.now();
-        const which = channel === CHANNEL.main ? { en: 'the container’s terminal', zh: '容器终端' } : { en: 'the peek shell', zh: '窥视终端' };
-        this.send({
-          t: 'error',
-          code: 'input-dropped',
-          en: `What you type is being dropped: the program in ${which.en} is not reading its input (${MAX_QUEUED_INPUT / 1024} KiB are already waiting for it). Stop it with Ctrl+C, or wait.`,
-          zh: `你输入的内容正在被丢弃：${which.zh}里的程序没有读取输入（已有 ${MAX_QUEUED_INPUT / 1024} KiB 在等它读）。可以按 Ctrl+C 停止它，或稍等。`,
-        });
-      }
-      if (!this.ws.isPaused) {
-        this.ws.pause();
-        this.after(INPUT_HOLD_MS, () => this.ws.resume());
-      }
-      return;
-    }
-    if (channel === CHANNEL.main) e.session.write(data);
-    else term.write(data);
+    if (!e || (channel !== CHANNEL.main && channel !== CHANNEL.peek)) return;
+    this.stream.in(channel, buf.subarray(1), (data) => (channel === CHANNEL.main ? e.session.write(data) : e.peek?.write(data)));
   }
 
   private async handle(msg: ClientMessage): Promise<void> {
@@ -221,14 +151,14 @@ export class Connection implements Attachment {
         return this.hello(msg.lesson, msg.session, { cols: msg.cols, rows: msg.rows });
       case 'run':
         return void (await this.run(msg.stepId, msg.params));
-      case 'runAll':
-        for (const step of this.entry!.lesson.steps) {
-          if (this.closed || !this.entry) return;
-          if (this.entry.results.get(step.id)?.ok) continue;
-          const r = await this.run(step.id);
+      case 'runAll': {
+        const e = this.entry!;
+        for (let id = e.play.next(); id !== null && !this.closed && this.entry === e; id = e.play.next()) {
+          const r = await this.run(id);
           if (!r?.ok) break;
         }
         return;
+      }
       case 'reset':
         return this.reset();
       case 'peek':
@@ -241,8 +171,7 @@ export class Connection implements Attachment {
         return this.watch(msg.stepId);
       case 'pause':
       case 'resume':
-        this.clientPaused = msg.t === 'pause';
-        return this.applyPause();
+        return this.stream.pageSays(msg.t === 'pause');
     }
   }
 
@@ -283,43 +212,31 @@ export class Connection implements Attachment {
     const e = this.entry!;
     if (!this.ticking) {
       this.ticking = true;
-      this.every(SNAPSHOT_REFRESH_MS, () => this.refreshSnapshot());
-      this.every(METRICS_MS, () => this.sendMetrics());
+      this.timers.every(SNAPSHOT_REFRESH_MS, () => this.refreshSnapshot());
+      this.timers.every(METRICS_MS, () => this.sendMetrics());
     }
-    this.applyPause();
+    this.stream.apply();
     this.send({
       t: 'welcome',
       v: PROTOCOL_VERSION,
       session: e.id,
       lesson: forPage(e.lesson),
       host: this.hub.hostInfo(),
-      results: [...e.results.values()],
+      results: [...e.play.results.values()],
+      next: e.play.next(),
       phase: e.session.state.phase,
       snapshot: e.session.snapshot(),
       graceSeconds: this.hub.graceSeconds,
     });
   }
 
-  /** Linear order: a step runs only when every step before it has succeeded. */
+  /** One step, in the lesson's order (course/playthrough.ts says what may run). */
   private async run(stepId: string, params?: Record<string, unknown>): Promise<StepResult | undefined> {
-    const e = this.entry!;
-    const index = e.lesson.steps.findIndex((s) => s.id === stepId);
-    const step = e.lesson.steps[index];
-    if (!step) return void this.send({ t: 'error', code: 'no-step', en: `This lesson has no step ${stepId}.`, zh: `本课没有步骤 ${stepId}。` });
-    const missing = e.lesson.steps.slice(0, index).find((s) => !e.results.get(s.id)?.ok);
+    const play = this.entry!.play;
+    if (!play.step(stepId)) return void this.send({ t: 'error', code: 'no-step', en: `This lesson has no step ${stepId}.`, zh: `本课没有步骤 ${stepId}。` });
     this.send({ t: 'running', stepId });
-    let result: StepResult;
-    if (missing) {
-      result = e.session.refused(step.kind, { code: 'out-of-order', en: `Run "${missing.title.en}" first: each step builds on the ones before it.`, zh: `请先运行“${missing.title.zh}”：每一步都建立在前面的步骤之上。` }, stepId);
-    } else {
-      result = await e.session.run({ kind: step.kind, params: { ...step.params, ...params } }, stepId);
-      result.checks = evaluate(step.expect, result.snapshot);
-    }
-    // A refused re-run of a step that already succeeded does not undo it: the kernel
-    // state it built is still there, and the steps after it still stand on it.
-    const before = e.results.get(stepId);
-    if (!(result.refusal && result.calls.length === 0 && before?.ok)) e.results.set(stepId, result);
-    this.send({ t: 'result', result });
+    const result = (await play.run(stepId, params))!;
+    this.send({ t: 'result', result, next: play.next() });
     return result;
   }
 
@@ -328,8 +245,8 @@ export class Connection implements Attachment {
     const step = this.entry!.lesson.steps.find((s) => s.id === stepId);
     this.watching = step && step.tasks.length > 0 ? { stepId: step.id, done: '-' } : null;
     if (!this.watching) return;
-    this.watchTimer ??= this.every(TASK_CHECK_MS, () => this.checkTasks());
-    this.guarded(() => this.checkTasks());
+    this.watchTimer ??= this.timers.every(TASK_CHECK_MS, () => this.checkTasks());
+    guarded(() => this.checkTasks());
   }
 
   /**
@@ -341,15 +258,13 @@ export class Connection implements Attachment {
     const e = this.entry;
     const w = this.watching;
     if (this.checking || !e || !w) return;
-    const step = e.lesson.steps.find((s) => s.id === w.stepId)!;
     this.checking = true;
     try {
-      const done: string[] = [];
-      for (const task of step.tasks) if (await taskDone(e.session, task)) done.push(task.id);
+      const done = await e.play.tasksDone(w.stepId);
       const key = done.join(' ');
       if (this.watching === w && this.entry === e && w.done !== key) {
         w.done = key;
-        this.send({ t: 'tasks', stepId: step.id, done });
+        this.send({ t: 'tasks', stepId: w.stepId, done });
       }
     } finally {
       this.checking = false;
@@ -391,57 +306,14 @@ export class Connection implements Attachment {
       e.peek = null;
       this.peekClosed();
     });
-    this.applyPause();
+    this.stream.apply();
     this.send({ t: 'peek', open: true });
   }
 
   // Attachment: what the hub and the session push to this tab.
 
   term(channel: Channel, data: Buffer): void {
-    this.pending[channel]!.push(data);
-    this.pendingBytes += data.length;
-    if (this.pendingBytes >= MAX_FRAME) return this.flush();
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    if (this.ws.bufferedAmount === 0) setImmediate(() => this.flush());
-    else this.after(BACKLOG_DELAY_MS, () => this.flush());
-  }
-
-  /** Several pty reads become one frame: fewer, larger WebSocket messages. */
-  private flush(): void {
-    this.flushScheduled = false;
-    this.pendingBytes = 0;
-    for (const channel of [CHANNEL.main, CHANNEL.peek]) {
-      const chunks = this.pending[channel]!;
-      if (chunks.length === 0) continue;
-      this.pending[channel] = [];
-      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      for (let off = 0; off < all.length && this.ws.readyState === this.ws.OPEN; off += MAX_FRAME) {
-        this.ws.send(frame(channel, all.subarray(off, off + MAX_FRAME)));
-      }
-    }
-    if (this.ws.bufferedAmount > HIGH_WATER && !this.socketPaused && !this.closed) {
-      this.socketPaused = true;
-      this.applyPause();
-      const poll = this.every(10, () => {
-        if (this.ws.bufferedAmount >= LOW_WATER) return;
-        this.stop(poll);
-        this.socketPaused = false;
-        this.applyPause();
-      });
-    }
-  }
-
-  /** Both terminals stop being read while the page or the socket cannot take more. */
-  private applyPause(): void {
-    if (this.entry) this.setPaused(this.entry, this.clientPaused || this.socketPaused);
-  }
-
-  private setPaused(e: Entry, paused: boolean): void {
-    for (const term of [e.session.helper.term, e.peek] as (IPty | null)[]) {
-      if (paused) term?.pause();
-      else term?.resume();
-    }
+    this.stream.out(channel, data);
   }
 
   /** Send the snapshot again when the running container changed it (a mount, a new process's cgroup). */

@@ -7,9 +7,10 @@ import { release } from 'node:os';
 import type { IPty } from 'node-pty';
 import type { Lab } from '../session/lab.ts';
 import type { Session } from '../session/session.ts';
-import type { Lesson } from '../lessons/format.ts';
+import { Playthrough } from '../course/playthrough.ts';
+import type { Lesson } from '../protocol/lesson.ts';
 import { loadLesson } from '../lessons/load.ts';
-import type { HostInfo, StepResult } from '../protocol/results.ts';
+import type { HostInfo } from '../protocol/results.ts';
 import { CONTROLLERS } from '../protocol/kernel.ts';
 import { processFamily } from '../sys/proc.ts';
 import { pidfdKill } from '../sys/ffi.ts';
@@ -31,7 +32,6 @@ export interface Attachment {
 }
 
 export class Entry {
-  readonly results = new Map<string, StepResult>();
   private readonly replay = new History(REPLAY_BYTES);
   attachment: Attachment | null = null;
   grace: NodeJS.Timeout | null = null;
@@ -41,14 +41,23 @@ export class Entry {
 
   constructor(
     readonly id: string,
-    readonly session: Session,
-    readonly lesson: Lesson,
+    /** The lesson as this session plays it: its results, its order, its tasks. */
+    readonly play: Playthrough,
   ) {
+    const session = play.session;
     session.on('output', (d) => {
       this.replay.push(d);
       this.attachment?.term(0, d);
     });
     session.on('exit', () => this.attachment?.changed());
+  }
+
+  get session(): Session {
+    return this.play.session;
+  }
+
+  get lesson(): Lesson {
+    return this.play.lesson;
   }
 
   history(): Buffer {
@@ -148,7 +157,7 @@ export class Hub {
     } finally {
       this.opening--;
     }
-    const entry = new Entry(randomBytes(18).toString('base64url'), session, lesson);
+    const entry = new Entry(randomBytes(18).toString('base64url'), new Playthrough(lesson, session));
     this.entries.set(entry.id, entry);
     return entry;
   }

@@ -5,7 +5,7 @@ import { readbackFiles } from '../cgroup/knobs.ts';
 import { CONTROLLERS, NAMESPACES, type Namespace } from '../protocol/kernel.ts';
 import type { LimitRow, Snapshot } from '../protocol/results.ts';
 import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readProcFile } from '../sys/proc.ts';
-import type { State } from './state.ts';
+import type { State } from '../steps/state.ts';
 
 /** The host's namespaces are the server's own: it never leaves them. */
 const hostNs = new Map<Namespace, string>(NAMESPACES.map((t) => [t, nsLink('self', t) ?? '']));

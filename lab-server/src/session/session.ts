@@ -19,7 +19,7 @@ import { record } from '../sys/record.ts';
 import { observe } from './observe.ts';
 import { detachLoops } from './reap.ts';
 import { sessionDir } from './paths.ts';
-import { emptyState, refusal, type State } from './state.ts';
+import { emptyState, refusal, type State } from '../steps/state.ts';
 
 export interface SessionOptions {
   name: string;

@@ -1,5 +1,5 @@
 // pivot_root(2) needs new_root to be a mount point: bind-mount the rootfs onto itself.
-import { need } from '../session/state.ts';
+import { need } from './state.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 
 export const bindRoot: StepModule<'bind-root'> = {

@@ -6,7 +6,7 @@ import type { Limit } from '../protocol/steps.ts';
 import type { Call, Refusal, Said } from '../protocol/results.ts';
 import { knobsFor } from '../cgroup/knobs.ts';
 import { defaultDisk, IMAGES_DIR } from '../rootfs/images.ts';
-import { need, refusal } from '../session/state.ts';
+import { need, refusal } from './state.ts';
 import type { StepCtx, StepModule } from './step.ts';
 
 /** On cgroup v2 the devices controller is an eBPF program, not a file: said, never skipped silently. */

@@ -1,7 +1,7 @@
 // chroot(rootfs), then chdir("/"): the old way to give a process its own root. It changes
 // only where this process's lookups of "/" start; the mount namespace (or the host, without
 // one) keeps its root, which is why the breakout lesson can walk back out of it.
-import { has, need, refusal } from '../session/state.ts';
+import { has, need, refusal } from './state.ts';
 import type { Said } from '../protocol/results.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 

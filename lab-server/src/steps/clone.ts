@@ -2,7 +2,7 @@
 // child stops at a breakpoint and waits for the next step.
 import { cloneArgs } from '../helper/wire.ts';
 import { flagsToInt } from '../protocol/kernel.ts';
-import { refusal } from '../session/state.ts';
+import { refusal } from './state.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 
 export const clone: StepModule<'clone'> = {

@@ -1,5 +1,5 @@
 // umount2(put_old, MNT_DETACH): drop the host's root from the container's view.
-import { need, refusal } from '../session/state.ts';
+import { need, refusal } from './state.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 
 export const detachOldRoot: StepModule<'detach-old-root'> = {

@@ -5,7 +5,7 @@
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Call, Said } from '../protocol/results.ts';
-import { has, need, refusal } from '../session/state.ts';
+import { has, need, refusal } from './state.ts';
 import { loopAttach, mknodBlock } from '../sys/ffi.ts';
 import { record } from '../sys/record.ts';
 import type { StepModule } from './step.ts';

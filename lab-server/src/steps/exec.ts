@@ -1,6 +1,6 @@
 // The end of block three: execve("/bin/sh"). The helper's code is replaced by the shell,
 // which inherits every namespace, cgroup, mount and the pty built so far.
-import { need } from '../session/state.ts';
+import { need } from './state.ts';
 import type { Said } from '../protocol/results.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 

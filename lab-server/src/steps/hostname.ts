@@ -1,5 +1,5 @@
 // sethostname(2) in the child: only safe once the child has its own UTS namespace.
-import { has, need, refusal } from '../session/state.ts';
+import { has, need, refusal } from './state.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 
 export const hostname: StepModule<'hostname'> = {

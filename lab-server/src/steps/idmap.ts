@@ -1,7 +1,7 @@
 // The parent's half of a user namespace: write setgroups, uid_map and gid_map for the
 // child, as runc's parent does. The kernel accepts each map exactly once.
 import { writeFileSync } from 'node:fs';
-import { has, need, refusal } from '../session/state.ts';
+import { has, need, refusal } from './state.ts';
 import { record } from '../sys/record.ts';
 import type { IdmapLine } from '../protocol/steps.ts';
 import { fromReply, type StepModule } from './step.ts';

@@ -1,5 +1,5 @@
 // The filesystems a shell expects inside the new root: /proc, /sys, /dev and /tmp.
-import { has, need, refusal } from '../session/state.ts';
+import { has, need, refusal } from './state.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 
 export const mount: StepModule<'mount'> = {

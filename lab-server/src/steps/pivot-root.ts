@@ -1,7 +1,7 @@
 // Block three of the chapter: pivot_root(new_root, put_old), then chdir("/"). Unlike
 // chroot, it moves the whole mount namespace's root, so once the old root is detached
 // there is no path left back to the host's files.
-import { need, refusal } from '../session/state.ts';
+import { need, refusal } from './state.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 
 export const pivotRoot: StepModule<'pivot-root'> = {

@@ -1,6 +1,6 @@
 // mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL): cut the copied mount namespace off from
 // the host's peer groups, so what the container mounts stays in the container.
-import { need } from '../session/state.ts';
+import { need } from './state.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 
 export const propagation: StepModule<'propagation'> = {

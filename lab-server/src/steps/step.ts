@@ -6,7 +6,7 @@ import type { Helper } from '../helper/client.ts';
 import type { HelperReply } from '../helper/wire.ts';
 import type { Call, Refusal, Said } from '../protocol/results.ts';
 import type { ParamsOf, StepKind } from '../protocol/steps.ts';
-import type { State } from '../session/state.ts';
+import type { State } from './state.ts';
 
 export interface StepCtx {
   state: State;

@@ -1,6 +1,6 @@
 // unshare(2) in the child, for namespaces best made after other steps: the cgroup
 // namespace after joining the cgroups (or the container sees a host path instead of /).
-import { need, refusal } from '../session/state.ts';
+import { need, refusal } from './state.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 import { flagsToInt } from '../protocol/kernel.ts';
 

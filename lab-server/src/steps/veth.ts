@@ -4,7 +4,7 @@
 // `ip` in the container's network namespace for its half.
 import { deleteLink, hostEndName, ifindex, inNetns, ip, subnetFor } from '../net/links.ts';
 import type { Call, Said } from '../protocol/results.ts';
-import { has, need, refusal } from '../session/state.ts';
+import { has, need, refusal } from './state.ts';
 import type { StepModule } from './step.ts';
 
 /** The container's end, as every distribution names its first Ethernet card. */

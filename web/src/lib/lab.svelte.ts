@@ -119,8 +119,11 @@ export class Lab {
 
   readonly steps: LessonStep[] = $derived(this.lesson?.steps ?? []);
   readonly doneCount = $derived(this.steps.filter((s) => this.results[s.id]?.ok).length);
-  /** The first step that has not succeeded: what Shift+Enter and "Run all" continue from. */
-  readonly currentStep: string | null = $derived(this.steps.find((s) => !this.results[s.id]?.ok)?.id ?? null);
+  /**
+   * The first step not done yet, as the server says (course/playthrough.ts): it and the
+   * steps before it may run; what Shift+Enter and "Run all" continue from.
+   */
+  currentStep = $state<string | null>(null);
   readonly busy = $derived(this.requested !== null || this.running !== null || this.runAllActive);
   readonly watchTarget: string | null = $derived(chooseWatched(this.steps, this.results, this.focusedStep));
 
@@ -154,6 +157,7 @@ export class Lab {
     this.lesson = null;
     this.sessionId = null;
     this.results = {};
+    this.currentStep = null;
     this.refusedAgain = {};
     this.snapshot = null;
     this.phase = 'empty';
@@ -244,6 +248,7 @@ export class Lab {
         this.running = msg.stepId;
         return;
       case 'result':
+        this.currentStep = msg.next;
         return this.result(msg.result);
       case 'state':
         this.phase = msg.phase;
@@ -293,6 +298,7 @@ export class Lab {
     const results: Record<string, StepResult> = {};
     for (const r of msg.results) if (r.stepId) results[r.stepId] = r;
     this.results = results;
+    this.currentStep = msg.next;
     this.refusedAgain = {};
     this.lastRan = msg.results.at(-1)?.stepId ?? null;
     this.phase = msg.phase;
@@ -385,13 +391,11 @@ export class Lab {
 
   // ------------------------------------------------------------------ actions
 
-  /** Whether step `id`'s Run button may be pressed: every earlier step has succeeded. */
+  /** Whether step `id`'s Run button may be pressed: the server said every earlier step has succeeded. */
   unlocked(id: string): boolean {
-    for (const s of this.steps) {
-      if (s.id === id) return true;
-      if (!this.results[s.id]?.ok) return false;
-    }
-    return false;
+    const at = this.steps.findIndex((s) => s.id === id);
+    const next = this.currentStep === null ? this.steps.length : this.steps.findIndex((s) => s.id === this.currentStep);
+    return at >= 0 && at <= next;
   }
 
   /** The student's parameters for a step, as a plain copy: the socket serialises it, and the draft stays editable meanwhile. */

@@ -7,7 +7,7 @@ export * from '../../../lab-server/src/protocol/steps.ts';
 export * from '../../../lab-server/src/protocol/kernel.ts';
 export * from '../../../lab-server/src/protocol/calls.ts';
 // The page gets the lesson as the server shows it: tasks without their checks or answers.
-import type { LessonView, TaskView } from '../../../lab-server/src/lessons/format.ts';
+import type { LessonView, TaskView } from '../../../lab-server/src/protocol/lesson.ts';
 export type Lesson = LessonView;
 export type LessonStep = LessonView['steps'][number];
 export type Task = TaskView;

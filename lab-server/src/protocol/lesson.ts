@@ -2,8 +2,8 @@
 // then one NN-name.md per step. Each file is YAML front matter and a body with one
 // `::: en` and one `::: zh` section. Adding a lesson needs no code.
 import { z } from 'zod';
-import { CONTROLLERS, NAMESPACES } from '../protocol/kernel.ts';
-import { STEP_KINDS, type StepKind } from '../protocol/steps.ts';
+import { CONTROLLERS, NAMESPACES } from './kernel.ts';
+import { STEP_KINDS, type StepKind } from './steps.ts';
 
 export const Said = z.object({ en: z.string().min(1), zh: z.string().min(1) });
 

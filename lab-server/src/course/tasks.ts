@@ -8,7 +8,7 @@ import type { Controller } from '../protocol/kernel.ts';
 import type { Session } from '../session/session.ts';
 import { isAlive } from '../sys/proc.ts';
 import { escaped, stayedInside } from './escape.ts';
-import type { Task } from './format.ts';
+import type { Task } from '../protocol/lesson.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 // What has been built so far in one container, as the engine did it. The kernel's own
 // view is read separately (observe.ts); this record is what the "may this step run now?"
-// predicates and the page's buttons decide on.
+// predicates decide on (the page only hears their answers, from the server).
 import type { CloneFlag, Controller } from '../protocol/kernel.ts';
 import type { Phase, Refusal } from '../protocol/results.ts';
 

@@ -5,18 +5,18 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { joinArgv, splitArgv } from '../../web/src/lib/argv.ts';
-import { FlowControl } from '../../web/src/lib/flow.ts';
-import { formatBytes, formatNs, formatOffset, inode } from '../../web/src/lib/format.ts';
-import { renderInline, renderMarkdown } from '../../web/src/lib/markdown.ts';
-import { validate } from '../../web/src/lib/params.ts';
-import { parseHash, stepHash } from '../../web/src/lib/route.ts';
-import { callName, markCalls, parseRegions, renderRegion, tokenizeC } from '../../web/src/lib/source.ts';
-import { chooseWatched, spoken, taskChanges } from '../../web/src/lib/tasks.ts';
-import type { LessonStep } from '../../lab-server/src/lessons/format.ts';
-import type { Call, StepResult } from '../../lab-server/src/protocol/results.ts';
+import { joinArgv, splitArgv } from './argv.ts';
+import { FlowControl } from './flow.ts';
+import { formatBytes, formatNs, formatOffset, inode } from './format.ts';
+import { renderInline, renderMarkdown } from './markdown.ts';
+import { validate } from './params.ts';
+import { parseHash, stepHash } from './route.ts';
+import { callName, markCalls, parseRegions, renderRegion, tokenizeC } from './source.ts';
+import { chooseWatched, spoken, taskChanges } from './tasks.ts';
+import type { LessonStep } from '../../../lab-server/src/protocol/lesson.ts';
+import type { Call, StepResult } from '../../../lab-server/src/protocol/results.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const call = (text: string, ret = 0, errno = ''): Call => ({ call: text, ret, errno, msg: errno ? 'failed' : '', ns: 1000 });
 
 describe("the helper's source, cut into steps", () => {

@@ -1,0 +1,67 @@
+// A lesson being played in one session: the order of its steps, what counts as done, and
+// its task checks. A tab on the server, `stepbox play` and the page's idea of which steps
+// may run all come from here, so each rule is said once.
+import type { Lesson, LessonStep } from '../protocol/lesson.ts';
+import type { StepResult } from '../protocol/results.ts';
+import { evaluate } from '../lessons/expect.ts';
+import type { Session } from '../session/session.ts';
+import { taskDone } from './tasks.ts';
+
+export class Playthrough {
+  readonly results = new Map<string, StepResult>();
+
+  constructor(
+    readonly lesson: Lesson,
+    readonly session: Session,
+  ) {}
+
+  step(id: string): LessonStep | undefined {
+    return this.lesson.steps.find((s) => s.id === id);
+  }
+
+  /** The first step not done yet: it and every step before it may run, none after it. Null when all are done. */
+  next(): string | null {
+    return this.lesson.steps.find((s) => !this.results.get(s.id)?.ok)?.id ?? null;
+  }
+
+  /**
+   * Run one step of the lesson with the student's parameters over the lesson's, then check
+   * the kernel's state against what the step expects. A step runs only when every step
+   * before it has succeeded: each builds on the ones before it. Undefined for a step the
+   * lesson does not have.
+   */
+  async run(stepId: string, params?: Record<string, unknown>): Promise<StepResult | undefined> {
+    const index = this.lesson.steps.findIndex((s) => s.id === stepId);
+    const step = this.lesson.steps[index];
+    if (!step) return undefined;
+    const missing = this.lesson.steps.slice(0, index).find((s) => !this.results.get(s.id)?.ok);
+    let result: StepResult;
+    if (missing) {
+      result = this.session.refused(step.kind, { code: 'out-of-order', en: `Run "${missing.title.en}" first: each step builds on the ones before it.`, zh: `请先运行“${missing.title.zh}”：每一步都建立在前面的步骤之上。` }, stepId);
+    } else {
+      result = await this.session.run({ kind: step.kind, params: { ...step.params, ...params } }, stepId);
+      result.checks = evaluate(step.expect, result.snapshot);
+    }
+    // A refused re-run of a step that already succeeded does not undo it: the kernel
+    // state it built is still there, and the steps after it still stand on it.
+    const before = this.results.get(stepId);
+    if (!(result.refusal && result.calls.length === 0 && before?.ok)) this.results.set(stepId, result);
+    return result;
+  }
+
+  /** Every step not done yet, in order with the lesson's parameters, up to the first that fails. */
+  async *runRest(): AsyncGenerator<StepResult> {
+    for (let id = this.next(); id !== null; id = this.next()) {
+      const r = (await this.run(id))!;
+      yield r;
+      if (!r.ok) return;
+    }
+  }
+
+  /** The ids of a step's tasks whose checks the kernel says hold now. */
+  async tasksDone(stepId: string): Promise<string[]> {
+    const done: string[] = [];
+    for (const task of this.step(stepId)?.tasks ?? []) if (await taskDone(this.session, task)) done.push(task.id);
+    return done;
+  }
+}
