@@ -43,6 +43,9 @@ describe(`live metrics (${host.mode}, cpu time from ${expectedSource})`, () => {
     await must(s, 'cgroup-create', { controllers: ['cpu'], limits: [{ controller: 'cpu', quotaUs: 20000, periodUs: 100000 }] });
     await must(s, 'cgroup-join', { controller: 'cpu' });
     await must(s, 'exec', { argv: ['/bin/sh'] });
+    // The shell has started and waits at its prompt (under the VM's emulation that takes a
+    // while, and its start-up would read as use).
+    await typeAndCapture(s, 'true');
     const m = new Metrics(s);
     const idle = await samples(m, 3);
     expect(idle[0]!.cpu).toEqual({ percent: null, quotaPercent: 20, source: expectedSource });

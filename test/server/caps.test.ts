@@ -11,7 +11,7 @@ import { startServer, stopServer, type Served } from '../support/served.ts';
 let lab: Served;
 
 /** The session directories this server has on the host: the kernel-side count of its sessions. */
-const sessions = () => (existsSync('/run/stepbox') ? readdirSync('/run/stepbox').filter((d) => d.startsWith(`${lab.proc.pid}-`)).length : 0);
+const sessions = () => (existsSync('/run/stepbox') ? readdirSync('/run/stepbox').filter((d) => new RegExp(`^${lab.proc.pid}-\\d+$`).test(d)).length : 0);
 
 async function tab(): Promise<PageClient> {
   return PageClient.connect(lab.base, lab.cookie);

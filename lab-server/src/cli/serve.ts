@@ -25,7 +25,8 @@ export async function serve(o: ServeCliOptions): Promise<void> {
   if (!loopback) {
     console.warn(`WARNING: listening on ${o.host}. Anyone who can reach it and holds the token gets a root shell on this machine.`);
   }
-  const lab = await Lab.start({ image: o.image, cgroupParent: o.cgroupParent });
+  // One helper waits, spawned ahead of time: a new tab or a Restart does not wait for one.
+  const lab = await Lab.start({ image: o.image, cgroupParent: o.cgroupParent, warm: 1 });
   const server = new LabServer(lab, {
     host: o.host,
     port: Number(o.port),

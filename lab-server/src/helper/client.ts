@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as pty from 'node-pty';
@@ -85,8 +85,13 @@ export class Helper extends EventEmitter<HelperEvents> {
     return this.term.pid;
   }
 
-  static async start(dir: string, size: TermSize): Promise<Helper> {
-    const path = join(dir, 'ctl.sock');
+  /** Still there to take requests: not killed, not exited, not cut off. */
+  get alive(): boolean {
+    return !this.closed;
+  }
+
+  /** Spawn a helper on a new pty and accept its connection on a socket at `path`. */
+  static async start(path: string, size: TermSize): Promise<Helper> {
     const nonce = randomBytes(32).toString('hex');
     const server = createServer();
     await new Promise<void>((ok, fail) => server.once('error', fail).listen(path, ok));

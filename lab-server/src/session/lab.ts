@@ -1,11 +1,12 @@
 // The engine as one object: what this machine's cgroups look like, the sessions it runs,
 // and the promise that every one of them is reaped.
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { detectCgroups } from '../cgroup/detect.ts';
 import { CgroupTree } from '../cgroup/tree.ts';
-import type { TermSize } from '../helper/client.ts';
+import { Helper, type TermSize } from '../helper/client.ts';
 import { imageExists } from '../rootfs/images.ts';
-import { RUNTIME_DIR, sessionName } from './paths.ts';
+import { poolDir, RUNTIME_DIR, sessionName } from './paths.ts';
 import { reapAll } from './reap.ts';
 import { Session } from './session.ts';
 
@@ -14,13 +15,32 @@ export interface LabOptions {
   /** A path inside every cgroup hierarchy to put sessions under, instead of `<own>/stepbox`. */
   cgroupParent?: string;
   idmapBase?: number;
+  /**
+   * Helpers kept spawned ahead of time, so that a session opens without waiting for one
+   * (spawning on a pty and connecting is most of what opening costs). 0 by default;
+   * `stepbox serve` keeps one.
+   */
+  warm?: number;
 }
+
+/** The size a waiting helper's pty starts with; the session that takes it resizes it. */
+const WARM_SIZE: TermSize = { cols: 100, rows: 30 };
+/**
+ * A taken helper is replaced a little later, not at once: spawning one (fork, exec, a pty)
+ * takes the CPU for ~10 ms, just when the new session runs its first steps.
+ */
+const REFILL_DELAY_MS = 100;
 
 export class Lab {
   readonly cgroups: CgroupTree;
   readonly image: string;
   private sessions = new Set<Session>();
   private counter = 0;
+  private readonly warm: Helper[] = [];
+  private warmed = 0;
+  private filling: Promise<void> | null = null;
+  private refill: NodeJS.Timeout | null = null;
+  private closing = false;
 
   private constructor(private readonly opts: LabOptions) {
     this.cgroups = new CgroupTree(detectCgroups(), opts.cgroupParent);
@@ -35,13 +55,38 @@ export class Lab {
     await reapAll(lab.cgroups);
     mkdirSync(RUNTIME_DIR, { recursive: true, mode: 0o711 });
     chmodSync(RUNTIME_DIR, 0o711);
+    await lab.fillPool();
     return lab;
   }
 
-  async open(size: TermSize = { cols: 100, rows: 30 }): Promise<Session> {
-    const session = await Session.open({ name: sessionName(++this.counter), image: this.image, cgroups: this.cgroups, size, idmapBase: this.opts.idmapBase });
+  async open(size: TermSize = WARM_SIZE): Promise<Session> {
+    const session = await Session.open({ name: sessionName(++this.counter), image: this.image, cgroups: this.cgroups, size, idmapBase: this.opts.idmapBase }, this.takeWarm());
     this.sessions.add(session);
+    if ((this.opts.warm ?? 0) > 0 && !this.refill && !this.closing) {
+      this.refill = setTimeout(() => {
+        this.refill = null;
+        void this.fillPool();
+      }, REFILL_DELAY_MS);
+    }
     return session;
+  }
+
+  private takeWarm(): Helper | undefined {
+    for (let h = this.warm.shift(); h; h = this.warm.shift()) if (h.alive) return h;
+    return undefined;
+  }
+
+  /** Spawn helpers until the pool is full again; one filling at a time. Never rejects. */
+  private fillPool(): Promise<void> {
+    const size = this.opts.warm ?? 0;
+    if (this.filling || this.closing || this.warm.length >= size) return this.filling ?? Promise.resolve();
+    this.filling = (async () => {
+      mkdirSync(poolDir(), { recursive: true, mode: 0o700 });
+      while (!this.closing && this.warm.length < size) this.warm.push(await Helper.start(join(poolDir(), `ctl-${++this.warmed}.sock`), WARM_SIZE));
+    })()
+      .catch((e: Error) => console.error(`[stepbox] could not spawn a helper ahead of time: ${e.message}`))
+      .finally(() => (this.filling = null));
+    return this.filling;
   }
 
   /** A session stays listed until its reap is done, so shutdown waits for every reap under way. */
@@ -54,6 +99,11 @@ export class Lab {
   }
 
   async shutdown(): Promise<void> {
+    this.closing = true;
+    if (this.refill) clearTimeout(this.refill);
+    await this.filling;
+    for (const h of this.warm.splice(0)) h.kill();
+    rmSync(poolDir(), { recursive: true, force: true });
     await Promise.all([...this.sessions].map((s) => this.close(s)));
     await reapAll(this.cgroups);
   }

@@ -8,9 +8,15 @@ export function sessionName(n: number): string {
   return `${process.pid}-${n}`;
 }
 
+/** Which server a session (`<pid>-<n>`) or a pool of waiting helpers (`<pid>-pool`) belongs to. */
 export function ownerPid(name: string): number | null {
-  const m = /^(\d+)-\d+$/.exec(name);
+  const m = /^(\d+)-(\d+|pool)$/.exec(name);
   return m ? Number(m[1]) : null;
+}
+
+/** Where this server's helpers wait, spawned ahead of time, for the sessions they will serve. */
+export function poolDir(): string {
+  return join(RUNTIME_DIR, `${process.pid}-pool`);
 }
 
 export function sessionDir(name: string): string {

@@ -75,13 +75,15 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.opts.cgroups;
   }
 
-  static async open(opts: SessionOptions): Promise<Session> {
+  /** A new session, with a helper spawned now or one that was waiting (`warm`). */
+  static async open(opts: SessionOptions, warm?: Helper): Promise<Session> {
     const dir = sessionDir(opts.name);
     // 0711: container root in a user namespace is an ordinary uid on the host and must be
     // able to reach its rootfs below here; nobody but root may list or open the rest.
     mkdirSync(dir, { recursive: true, mode: 0o711 });
     try {
-      return new Session(opts, await Helper.start(dir, opts.size));
+      if (warm) warm.term.resize(opts.size.cols, opts.size.rows);
+      return new Session(opts, warm ?? (await Helper.start(join(dir, 'ctl.sock'), opts.size)));
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw e;
