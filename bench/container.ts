@@ -6,8 +6,8 @@
 //             exec /bin/true, its exit seen; every step also reads the kernel snapshot
 //   unshare   util-linux in one C process: unshare -fmuipn --mount-proc chroot <rootfs> /bin/true
 //   crun run  and  runc run: the OCI runtimes, on a bundle of the same rootfs (their default
-//             `spec`: the same five namespaces, their own mounts and one cgroup per
-//             hierarchy, under this process's own cgroup)
+//             `spec`: the same five namespaces, their own mounts); runc makes one cgroup per
+//             hierarchy below this process's own cgroup, crun none (see makeBundle)
 // Then one step's cost beyond its system calls, and the server's memory per session.
 // Run as root: npm run bench
 import { execFileSync } from 'node:child_process';
@@ -66,8 +66,11 @@ function timed(cmd: string, args: string[]): number {
 
 /**
  * An OCI bundle of the lab's busybox image, from `runc spec`, running /bin/true. Its
- * cgroupsPath is relative: runc and crun put it below their own cgroup in each hierarchy,
- * which is this process's, so the bench, like the lab, stays in its own subtree.
+ * cgroupsPath is relative: runc puts it below its own cgroup in each hierarchy, which is
+ * this process's, so the bench, like the lab, stays in its own subtree. crun 1.8 reads a relative path from each
+ * hierarchy's root instead, which is outside this subtree wherever the lab's cgroup is not
+ * the root (as for memory on a machine that puts its processes in memory groups): crun runs
+ * with --cgroup-manager=disabled and makes no cgroup at all, so it does less than the others.
  */
 function makeBundle(): string {
   const dir = mkdtempSync(join(tmpdir(), 'stepbox-bench-'));
@@ -76,13 +79,14 @@ function makeBundle(): string {
   config.root = { path: imageDir('busybox'), readonly: true };
   config.process.args = ['/bin/true'];
   config.process.terminal = false;
-  config.linux.cgroupsPath = `stepbox/bench-${process.pid}`;
+  // One level: runc removes its leaf when the container is deleted, and no parent is left.
+  config.linux.cgroupsPath = `stepbox-bench-${process.pid}`;
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   return dir;
 }
 
 let runs = 0;
-const runtime = (bin: string, bundle: string) => () => timed(bin, ['run', '--bundle', bundle, `stepbox-bench-${process.pid}-${++runs}`]);
+const runtime = (bin: string, bundle: string, options: string[] = []) => () => timed(bin, [...options, 'run', '--bundle', bundle, `stepbox-bench-${process.pid}-${++runs}`]);
 
 /** One step's time beyond the system calls it made: validation, the helper's round trip, the snapshot. */
 async function stepOverhead(lab: Lab): Promise<{ total: number[]; beyond: number[] }> {
@@ -128,8 +132,11 @@ try {
     ['stepbox, whole container', () => stepboxOnce(lab)],
     ['unshare -fmuipn --mount-proc chroot', () => timed('unshare', ['-fmuipn', '--mount-proc', 'chroot', imageDir('busybox'), '/bin/true'])],
   ];
-  for (const bin of ['crun', 'runc']) {
-    if (existsSync(`/usr/bin/${bin}`) || existsSync(`/usr/sbin/${bin}`)) ways.push([`${bin} run`, runtime(bin, bundle)]);
+  for (const [bin, name, options] of [
+    ['crun', 'crun run (no cgroups)', ['--cgroup-manager=disabled']],
+    ['runc', 'runc run', []],
+  ] as const) {
+    if (existsSync(`/usr/bin/${bin}`) || existsSync(`/usr/sbin/${bin}`)) ways.push([name, runtime(bin, bundle, [...options])]);
     else console.log(`(${bin} is not installed: apt-get install ${bin})`);
   }
   const times = ways.map(() => [] as number[]);

@@ -71,3 +71,18 @@ it('a fatal error with no session exits at once, with status 1', async () => {
   const how = await exited(lab.proc, 15_000);
   expect(how.code).toBe(1);
 });
+
+it('a server whose terminal has gone (nobody reads its output) still reaps on SIGHUP', async () => {
+  const lab = await startServer();
+  try {
+    const { pid } = await session(lab, 'book', BOOK.slice(0, 10));
+    // The terminal closed: writes to stdout and stderr now fail with EPIPE.
+    lab.proc.stdout!.destroy();
+    lab.proc.stderr!.destroy();
+    await stopServer(lab.proc, 'SIGHUP');
+    expect(await until(() => !kernel.alive(pid), 3000)).toBe(true);
+  } finally {
+    if (lab.alive()) await stopServer(lab.proc, 'SIGKILL');
+  }
+  expect(ours(lab)).toEqual([]);
+});

@@ -36,6 +36,10 @@ export interface ServeOptions {
 export function startServer({ grace = 5, args = [], node = [], env = {} }: ServeOptions = {}): Promise<Served> {
   const argv = [...node, 'lab-server/bin/stepbox.mjs', 'serve', '--port', '0', '--grace', String(grace), ...args];
   const proc = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // A test that fails before it stops its server must not leave the server running.
+  const orphan = () => proc.kill('SIGTERM');
+  process.once('exit', orphan);
+  proc.once('exit', () => process.off('exit', orphan));
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -12,33 +12,49 @@ export interface ReapOnExit {
   exit(code: number): Promise<never>;
 }
 
+/**
+ * Say something on stderr, if anyone still listens. The terminal that started the lab may
+ * be gone (SIGHUP), or its output piped into a program that has exited: a write then fails
+ * with EPIPE, and that must not stop the reap.
+ */
+function say(text: string): void {
+  try {
+    process.stderr.write(`${text}\n`);
+  } catch {
+    // nobody is listening
+  }
+}
+
 export function reapOnExit(reap: () => Promise<void>, { signalCode = 0 }: { signalCode?: number } = {}): ReapOnExit {
+  // Output nobody reads fails asynchronously, as an 'error' event: unheard, it would be an
+  // uncaught exception in the middle of the reap.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   let leaving: Promise<never> | null = null;
   const leave = (code: number, why: string | null): Promise<never> => {
     if (leaving) return leaving;
-    if (why) console.error(`\n[stepbox] ${why}: reaping every session before exiting…`);
     // Not unref'd: this timer is what ends a reap that hangs.
     setTimeout(() => {
-      console.error(`[stepbox] the reap did not finish within ${REAP_TIMEOUT_MS / 1000} s; exiting anyway (stepbox cleanup removes the rest)`);
+      say(`[stepbox] the reap did not finish within ${REAP_TIMEOUT_MS / 1000} s; exiting anyway (stepbox cleanup removes the rest)`);
       process.exit(code || 1);
     }, REAP_TIMEOUT_MS);
     leaving = reap().then(
       () => process.exit(code),
       (e: Error) => {
-        console.error(`[stepbox] the reap failed: ${e.stack ?? e}`);
+        say(`[stepbox] the reap failed: ${e.stack ?? e}`);
         process.exit(code || 1);
       },
     );
+    if (why) say(`\n[stepbox] ${why}: reaping every session before exiting…`);
     return leaving;
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void leave(signalCode, signal));
   // Node would print the error and exit without running any cleanup: print it, reap, exit 1.
   process.on('uncaughtException', (e) => {
-    console.error(`[stepbox] uncaught exception: ${e.stack ?? e}`);
+    say(`[stepbox] uncaught exception: ${e.stack ?? e}`);
     void leave(1, 'a fatal error');
   });
   process.on('unhandledRejection', (e) => {
-    console.error(`[stepbox] unhandled rejection: ${(e as Error)?.stack ?? e}`);
+    say(`[stepbox] unhandled rejection: ${(e as Error)?.stack ?? e}`);
     void leave(1, 'a fatal error');
   });
   return { exit: (code) => leave(code, null) };
