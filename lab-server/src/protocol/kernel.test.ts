@@ -1,0 +1,33 @@
+// The clone flags are said in two languages: protocol/kernel.ts for the server and the page,
+// stepper.c for the helper. Both must name the same flags, with the values the kernel's own
+// headers give them (asked of the C compiler, not copied).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+import { CLONE_FLAG_NAMES, CLONE_FLAGS } from './kernel.ts';
+
+const STEPPER_C = resolve(dirname(fileURLToPath(import.meta.url)), '../../native/stepper.c');
+
+it('has the values of <sched.h> for every flag', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stepbox-flags-'));
+  try {
+    const src = join(dir, 'flags.c');
+    writeFileSync(src, ['#define _GNU_SOURCE', '#include <sched.h>', '#include <stdio.h>', 'int main(void) {', ...CLONE_FLAG_NAMES.map((n) => `  printf("${n} %lu\\n", (unsigned long)${n});`), '  return 0;', '}'].join('\n'));
+    execFileSync('cc', ['-o', join(dir, 'flags'), src]);
+    const got = Object.fromEntries(execFileSync(join(dir, 'flags'), { encoding: 'utf8' }).trim().split('\n').map((l) => [l.split(' ')[0], Number(l.split(' ')[1])]));
+    expect(got).toEqual(CLONE_FLAGS);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('names the same flags as the helper, which accepts and prints exactly these', () => {
+  const c = readFileSync(STEPPER_C, 'utf8');
+  const accepted = /#define NS_FLAGS\s+\(([^)]*)\)/.exec(c)![1]!.match(/CLONE_NEW\w+/g)!;
+  const printed = /clone_flags_text[\s\S]*?names\[\] = \{([\s\S]*?)\};/.exec(c)![1]!.match(/CLONE_NEW\w+/g)!;
+  expect([...accepted].sort()).toEqual([...CLONE_FLAG_NAMES].sort());
+  expect([...printed].sort()).toEqual([...CLONE_FLAG_NAMES].sort());
+});
