@@ -1,0 +1,91 @@
+// When a step may run is decided from the engine's record of what was built (state.ts),
+// not from the kernel: so each "may it run now?" rule can be checked here, without root and
+// without a container, on states built by hand. The root tests (test/engine/refusals.test.ts)
+// show the same refusals on real containers.
+import { describe, expect, it } from 'vitest';
+import type { CloneFlag } from '../protocol/kernel.ts';
+import { StepParams, type StepKind } from '../protocol/steps.ts';
+import { STEPS } from './index.ts';
+import { emptyState, type State } from './state.ts';
+import type { StepCtx } from './step.ts';
+
+/** What `refuse` says for a step on a state, with the step's default parameters over `params`. */
+function refused(kind: StepKind, state: Partial<State>, params: Record<string, unknown> = {}): string | null {
+  const ctx = { state: { ...emptyState(), ...state } } as StepCtx;
+  const p = StepParams[kind].parse(params);
+  return (STEPS[kind].refuse as (p: unknown, c: StepCtx) => { code: string } | null)(p, ctx)?.code ?? null;
+}
+
+const child = (flags: CloneFlag[], more: Partial<State> = {}): Partial<State> => ({ phase: 'paused', pid: 4242, flags, ...more });
+const BOOK: CloneFlag[] = ['CLONE_NEWPID', 'CLONE_NEWNS', 'CLONE_NEWUSER', 'CLONE_NEWNET', 'CLONE_NEWIPC', 'CLONE_NEWUTS'];
+
+describe('before clone', () => {
+  it.each(['hostname', 'propagation', 'bind-root', 'pivot-root', 'chroot', 'detach-old-root', 'exec', 'idmap'] as const)('%s needs a child first', (kind) => {
+    const params = kind === 'hostname' ? { name: 'box1' } : kind === 'idmap' ? { uid: [{ inside: 0, outside: 1, count: 1 }], gid: [{ inside: 0, outside: 1, count: 1 }] } : {};
+    expect(refused(kind, {}, params)).toBe('no-child');
+  });
+  it('clone may run, but not with clock offsets and no time namespace', () => {
+    expect(refused('clone', {}, { flags: BOOK })).toBeNull();
+    expect(refused('clone', {}, { flags: ['CLONE_NEWNS'], timeOffsets: { boottimeSec: 60 } })).toBe('offsets-without-timens');
+    expect(refused('clone', {}, { flags: ['CLONE_NEWTIME'], timeOffsets: { boottimeSec: 60 } })).toBeNull();
+  });
+});
+
+describe('what protects the host', () => {
+  it('no host name without a UTS namespace', () => {
+    expect(refused('hostname', child(['CLONE_NEWNS']), { name: 'box1' })).toBe('no-uts-ns');
+    expect(refused('hostname', child(['CLONE_NEWUTS']), { name: 'box1' })).toBeNull();
+  });
+  it('no mount, bind or pivot_root without a mount namespace', () => {
+    expect(refused('propagation', child(['CLONE_NEWUTS']))).toBe('no-mount-ns');
+    expect(refused('bind-root', child(['CLONE_NEWUTS']))).toBe('no-mount-ns');
+    expect(refused('pivot-root', child(['CLONE_NEWUTS']))).toBe('no-mount-ns');
+  });
+  it('no mount while propagation could carry it back to the host', () => {
+    expect(refused('bind-root', child(['CLONE_NEWNS']))).toBe('shared-propagation');
+    expect(refused('bind-root', child(['CLONE_NEWNS'], { propagation: 'shared' }))).toBe('shared-propagation');
+    expect(refused('bind-root', child(['CLONE_NEWNS'], { propagation: 'slave' }))).toBeNull();
+  });
+  it('no /proc that lists the host’s processes', () => {
+    const pivoted = child(['CLONE_NEWNS'], { propagation: 'private', rootBound: true, pivoted: true });
+    expect(refused('mount', pivoted, { fs: 'proc' })).toBe('proc-without-pidns');
+    expect(refused('mount', { ...pivoted, flags: ['CLONE_NEWNS', 'CLONE_NEWPID'] }, { fs: 'proc' })).toBeNull();
+  });
+  it('no uid map for a process without a user namespace', () => {
+    const maps = { uid: [{ inside: 0, outside: 100000, count: 65536 }], gid: [{ inside: 0, outside: 100000, count: 65536 }] };
+    expect(refused('idmap', child(['CLONE_NEWNS']), maps)).toBe('no-user-ns');
+    expect(refused('idmap', child(['CLONE_NEWUSER']), maps)).toBeNull();
+    expect(refused('idmap', child(['CLONE_NEWUSER'], { idmapped: true }), maps)).toBe('already-mapped');
+  });
+});
+
+describe('block three in its order', () => {
+  const ready = child(BOOK, { propagation: 'private' });
+  it('pivot_root needs the rootfs bind-mounted onto itself', () => {
+    expect(refused('pivot-root', ready)).toBe('root-not-mount');
+    expect(refused('pivot-root', { ...ready, rootBound: true })).toBeNull();
+    expect(refused('pivot-root', { ...ready, rootBound: true, pivoted: true })).toBe('already-pivoted');
+  });
+  it('/proc belongs inside the new root', () => {
+    expect(refused('mount', { ...ready, rootBound: true }, { fs: 'proc' })).toBe('not-pivoted');
+    expect(refused('mount', { ...ready, rootBound: true, pivoted: true }, { fs: 'proc' })).toBeNull();
+    expect(refused('mount', { ...ready, rootBound: true, pivoted: true, mounts: ['proc'] }, { fs: 'proc' })).toBe('already-mounted');
+  });
+  it('a chrooted child takes the other road: no bind-root, no pivot_root', () => {
+    expect(refused('bind-root', { ...ready, chrooted: true })).toBe('chrooted');
+    expect(refused('pivot-root', { ...ready, chrooted: true })).toBe('chrooted');
+  });
+});
+
+describe('after exec', () => {
+  const running = child(BOOK, { phase: 'running', propagation: 'private', rootBound: true, pivoted: true });
+  it.each(['hostname', 'pivot-root', 'exec'] as const)('%s: the shell has replaced the code that would run it', (kind) => {
+    expect(refused(kind, running, kind === 'hostname' ? { name: 'box2' } : {})).toBe('already-exec');
+  });
+  it('clone: a container process already exists', () => {
+    expect(refused('clone', running, { flags: BOOK })).toBe('already-cloned');
+  });
+  it('once the process has exited, nothing runs but a restart', () => {
+    expect(refused('exec', { ...running, phase: 'exited', exitInfo: 'exit code 0' })).toBe('child-exited');
+  });
+});
