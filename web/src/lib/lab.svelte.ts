@@ -1,10 +1,10 @@
 // The page's model of one lab session: the lesson, what every step returned, the
-// kernel's latest snapshot, and the terminals' byte streams. Components read its $state
-// and call its methods; only this file talks to the socket.
+// kernel's latest snapshot, and (through terminals.svelte.ts) the terminals' byte streams.
+// Components read its $state and call its methods; only this file and the terminals it
+// owns talk to the socket.
 import {
   CHANNEL,
   PROTOCOL_VERSION,
-  type Channel,
   type HostInfo,
   type Lesson,
   type LessonStep,
@@ -15,22 +15,14 @@ import {
   type Snapshot,
   type StepResult,
 } from './protocol.ts';
-import { FlowControl } from './flow.ts';
 import { cloneParams, validate, type Draft } from './params.ts';
 import { prefs } from './prefs.svelte.ts';
 import { LabSocket } from './socket.ts';
 import { chooseWatched, taskChanges, taskKey } from './tasks.ts';
+import { Terminals } from './terminals.svelte.ts';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'displaced';
 export type StepStatus = 'todo' | 'running' | 'ok' | 'failed' | 'refused';
-
-/** Where a terminal component receives its bytes. */
-export interface TerminalSink {
-  /** Write bytes; call `done` once the terminal has processed them (flow control). */
-  write(data: Uint8Array, done: () => void): void;
-  /** Forget everything shown: a new container has a new pty. */
-  clear(): void;
-}
 
 /** A task that changed state, for the aria-live sentence about it. */
 export interface TaskNews {
@@ -43,9 +35,6 @@ export interface ServerError extends Said {
   code: string;
 }
 
-const SIZE_LIMITS = { cols: [10, 500], rows: [5, 200] } as const;
-const clamp = (v: number, [lo, hi]: readonly [number, number]) => Math.min(hi, Math.max(lo, Math.round(v)));
-
 /** Reconnect delays after a dropped socket; the last one repeats. */
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000];
 /** Give up saying "reconnecting" and explain how to get in after this many failures in a row. */
@@ -54,8 +43,6 @@ const ATTEMPTS_BEFORE_HINT = 3;
 const CLOSE_DISPLACED = 4001;
 /** Live samples kept for the graphs: one a second, so the last minute. */
 const METRICS_KEPT = 60;
-/** Bytes kept for a terminal that is not on the page yet (e.g. the peek tab before it mounts). */
-const UNATTACHED_LIMIT = 256 * 1024;
 
 function storage(): Storage | null {
   try {
@@ -96,8 +83,6 @@ export class Lab {
   announcement = $state.raw<{ n: number; result: StepResult } | null>(null);
   /** Set when a reload found its old container gone and the server made a new one. */
   sessionReplaced = $state(false);
-  /** Whether the container's terminal has shown anything yet (else the page explains it). */
-  mainHasOutput = $state(false);
   /** The student's edited parameters, by step id. */
   drafts = $state<Record<string, Draft>>({});
   /**
@@ -130,16 +115,12 @@ export class Lab {
   private socket: LabSocket | null = null;
   private attempts = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private sinks = new Map<Channel, TerminalSink>();
-  private unattached = new Map<Channel, { chunks: Uint8Array[]; bytes: number }>();
-  private sizes = new Map<Channel, { cols: number; rows: number }>();
-  private sentSizes = new Map<Channel, string>();
   private errorSeq = 0;
   private resetAsked = false;
   /** What this socket was last told to watch; undefined: nothing yet, so say it even if null. */
   private sentWatch: string | null | undefined = undefined;
-  private readonly flow = new FlowControl((pause) => this.socket?.send({ t: pause ? 'pause' : 'resume' }));
-  private readonly encoder = new TextEncoder();
+  /** The container's terminal and the peek shell: bytes in, keystrokes and sizes out. */
+  readonly terminals = new Terminals(() => (this.socket?.isOpen && this.status === 'open' ? this.socket : null));
   /** Called with the message each time a `result` arrives (the notebook moves focus on it). */
   onResult: ((r: StepResult) => void) | null = null;
 
@@ -151,8 +132,7 @@ export class Lab {
     this.stop();
     this.forgetInFlight();
     // Nothing of the old lesson may linger while the new one's welcome is on its way.
-    for (const sink of this.sinks.values()) sink.clear();
-    this.unattached.clear();
+    this.terminals.clear();
     this.lessonId = lessonId;
     this.lesson = null;
     this.sessionId = null;
@@ -165,7 +145,6 @@ export class Lab {
     this.lastRan = null;
     this.attention = null;
     this.announcement = null;
-    this.mainHasOutput = false;
     this.sessionReplaced = false;
     this.focusedStep = null;
     this.forgetTasks();
@@ -189,14 +168,12 @@ export class Lab {
     this.status = this.attempts === 0 ? 'connecting' : this.status;
     const socket = new LabSocket({
       open: () => {
-        const main = this.sizes.get(CHANNEL.main) ?? { cols: 80, rows: 24 };
+        const main = this.terminals.helloSize();
         const session = storage()?.getItem(this.sessionKey()) ?? undefined;
-        this.flow.reset();
-        this.sentSizes.set(CHANNEL.main, `${main.cols}x${main.rows}`);
         socket.send({ t: 'hello', v: PROTOCOL_VERSION, lesson: this.lessonId, ...(session ? { session } : {}), ...main });
       },
       message: (msg) => this.receive(msg),
-      bytes: (channel, data) => this.output(channel, data),
+      bytes: (channel, data) => this.terminals.output(channel, data),
       close: (code) => (code === CLOSE_DISPLACED ? this.displaced() : this.dropped()),
     });
     this.socket = socket;
@@ -258,8 +235,8 @@ export class Lab {
       case 'peek':
         this.peek = { open: msg.open, pending: false, reason: msg.open ? null : (msg.reason ?? null) };
         // The peek pty starts with a default size; ours may have been sent before it existed.
-        this.sentSizes.delete(CHANNEL.peek);
-        if (msg.open) this.sendSize(CHANNEL.peek);
+        this.terminals.sizeUnknown(CHANNEL.peek);
+        if (msg.open) this.terminals.sendSize(CHANNEL.peek);
         return;
       case 'tasks':
         return this.tasksReport(msg.stepId, msg.done);
@@ -277,9 +254,7 @@ export class Lab {
     const asked = storage()?.getItem(this.sessionKey()) ?? null;
     // A new container has a new pty, and a re-attached one has its recent output replayed
     // by the server right after this message: either way, what the terminals show is stale.
-    for (const sink of this.sinks.values()) sink.clear();
-    this.unattached.clear();
-    this.mainHasOutput = false;
+    this.terminals.clear();
     // Only a page that hoped to re-attach and could not deserves a word about it, not a Restart.
     this.sessionReplaced = asked !== null && asked !== msg.session && !this.resetAsked;
     this.resetAsked = false;
@@ -310,8 +285,8 @@ export class Lab {
     this.peek = { open: false, pending: false, reason: null };
     this.seedDrafts(msg.lesson);
     // The server's pty has the size hello gave, or a default after a reset: send ours again.
-    this.sentSizes.clear();
-    this.sendSize(CHANNEL.main);
+    this.terminals.sizeUnknown();
+    this.terminals.sendSize(CHANNEL.main);
     // A new session, or a reset one, watches nothing until told.
     this.sentWatch = undefined;
     this.syncWatch();
@@ -456,7 +431,7 @@ export class Lab {
 
   setPeek(open: boolean): void {
     if (!this.socket?.isOpen) return;
-    if (!open) this.sinks.get(CHANNEL.peek)?.clear();
+    if (!open) this.terminals.clearOne(CHANNEL.peek);
     this.peek = { open: this.peek.open, pending: open, reason: null };
     this.socket.send({ t: 'peek', open });
     // Closing needs no answer to be true for the page.
@@ -487,60 +462,6 @@ export class Lab {
 
   dismissError(id: number): void {
     this.errors = this.errors.filter((e) => e.id !== id);
-  }
-
-  // ------------------------------------------------------------------ terminals
-
-  /** Connect a terminal component to a channel; returns the function that disconnects it. */
-  attach(channel: Channel, sink: TerminalSink): () => void {
-    this.sinks.set(channel, sink);
-    for (const chunk of this.unattached.get(channel)?.chunks ?? []) this.deliver(sink, chunk);
-    this.unattached.delete(channel);
-    return () => {
-      if (this.sinks.get(channel) === sink) this.sinks.delete(channel);
-    };
-  }
-
-  private output(channel: Channel, data: Uint8Array): void {
-    if (channel === CHANNEL.main && !this.mainHasOutput) this.mainHasOutput = true;
-    const sink = this.sinks.get(channel);
-    if (sink) return this.deliver(sink, data);
-    const kept = this.unattached.get(channel) ?? { chunks: [], bytes: 0 };
-    if (kept.bytes < UNATTACHED_LIMIT) {
-      kept.chunks.push(data.slice());
-      kept.bytes += data.length;
-    }
-    this.unattached.set(channel, kept);
-  }
-
-  private deliver(sink: TerminalSink, data: Uint8Array): void {
-    const n = data.length;
-    this.flow.queued(n);
-    sink.write(data, () => this.flow.drained(n));
-  }
-
-  /** Keys typed into a terminal (xterm's onData gives text). */
-  input(channel: Channel, text: string): void {
-    this.socket?.sendBytes(channel, this.encoder.encode(text));
-  }
-
-  /** xterm's onBinary: each char is one byte (some mouse reports are not UTF-8). */
-  inputBinary(channel: Channel, data: string): void {
-    this.socket?.sendBytes(channel, Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
-  }
-
-  resize(channel: Channel, cols: number, rows: number): void {
-    this.sizes.set(channel, { cols: clamp(cols, SIZE_LIMITS.cols), rows: clamp(rows, SIZE_LIMITS.rows) });
-    this.sendSize(channel);
-  }
-
-  private sendSize(channel: Channel): void {
-    const size = this.sizes.get(channel);
-    if (!size || !this.socket?.isOpen || this.status !== 'open') return;
-    const key = `${size.cols}x${size.rows}`;
-    if (this.sentSizes.get(channel) === key) return;
-    this.sentSizes.set(channel, key);
-    this.socket.send({ t: 'resize', channel, ...size });
   }
 
   // ------------------------------------------------------------------ drafts
