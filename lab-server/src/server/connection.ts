@@ -68,8 +68,9 @@ export class Connection implements Attachment {
         this.send({
           t: 'error',
           code: 'input-dropped',
-          en: `What you type is being dropped: the program in ${which.en} is not reading its input (${kib} KiB are already waiting for it). Stop it with Ctrl+C, or wait.`,
-          zh: `你输入的内容正在被丢弃：${which.zh}里的程序没有读取输入（已有 ${kib} KiB 在等它读）。可以按 Ctrl+C 停止它，或稍等。`,
+          // Not "press Ctrl+C": that keystroke would wait behind the rest, or be dropped too.
+          en: `What you type is being dropped: the program in ${which.en} is not reading its input, and ${kib} KiB are already waiting for it. Wait for it to read them, or Restart.`,
+          zh: `你输入的内容正在被丢弃：${which.zh}里的程序没有读取输入，已有 ${kib} KiB 在等它读。请等它读完，或点“重新开始”。`,
         }),
     );
     ws.on('message', (data, isBinary) => {
