@@ -1,21 +1,24 @@
 // The page's model of one lab session: the lesson, what every step returned, the
-// kernel's latest snapshot, and (through terminals.svelte.ts) the terminals' byte streams.
-// Components read its $state and call its methods; only this file and the terminals it
-// owns talk to the socket.
+// kernel's latest snapshot, the tasks. Its parts live beside it: the terminals' byte
+// streams (terminals.svelte.ts), the student's edited parameters (drafts.svelte.ts) and the
+// live samples (live-use.svelte.ts). Components read their $state and call their methods;
+// only this file and the terminals it owns talk to the socket.
 import {
   CHANNEL,
   PROTOCOL_VERSION,
   type HostInfo,
   type Lesson,
   type LessonStep,
-  type MetricsSample,
   type Phase,
   type Said,
   type ServerMessage,
   type Snapshot,
   type StepResult,
 } from './protocol.ts';
-import { cloneParams, validate, type Draft } from './params.ts';
+import { Drafts } from './drafts.svelte.ts';
+import { LiveUse } from './live-use.svelte.ts';
+import { validate, type Draft } from './params.ts';
+import { storage } from './storage.ts';
 import { prefs } from './prefs.svelte.ts';
 import { LabSocket } from './socket.ts';
 import { chooseWatched, taskChanges, taskKey } from './tasks.ts';
@@ -41,16 +44,6 @@ const BACKOFF_MS = [300, 1000, 2000, 4000, 8000];
 const ATTEMPTS_BEFORE_HINT = 3;
 /** The server's close code when another tab re-attached this session. */
 const CLOSE_DISPLACED = 4001;
-/** Live samples kept for the graphs: one a second, so the last minute. */
-const METRICS_KEPT = 60;
-
-function storage(): Storage | null {
-  try {
-    return sessionStorage;
-  } catch {
-    return null;
-  }
-}
 
 export class Lab {
   status = $state<ConnectionStatus>('connecting');
@@ -83,8 +76,8 @@ export class Lab {
   announcement = $state.raw<{ n: number; result: StepResult } | null>(null);
   /** Set when a reload found its old container gone and the server made a new one. */
   sessionReplaced = $state(false);
-  /** The student's edited parameters, by step id. */
-  drafts = $state<Record<string, Draft>>({});
+  /** The student's edited parameters of each step. */
+  readonly drafts = new Drafts();
   /**
    * The ids of each step's tasks that held at the server's last report. Only the watched
    * step gets reports, so another step's entry is what was true when it was last watched.
@@ -97,10 +90,8 @@ export class Lab {
   /** The step whose tasks the server is checking for this page now. */
   watching = $state<string | null>(null);
   taskNews = $state.raw<TaskNews | null>(null);
-  /** The session's cpu and memory groups, sampled by the server once a second, oldest first. */
-  metrics = $state.raw<MetricsSample[]>([]);
-  /** The last time the OOM killer struck in the group while this page watched, for the notice. */
-  oomKilled = $state.raw<{ at: number; total: number } | null>(null);
+  /** The session's cpu and memory groups, sampled by the server once a second. */
+  readonly live = new LiveUse();
 
   readonly steps: LessonStep[] = $derived(this.lesson?.steps ?? []);
   readonly doneCount = $derived(this.steps.filter((s) => this.results[s.id]?.ok).length);
@@ -148,9 +139,9 @@ export class Lab {
     this.sessionReplaced = false;
     this.focusedStep = null;
     this.forgetTasks();
-    this.forgetMetrics();
+    this.live.forget();
     this.attempts = 0;
-    this.restoreDrafts();
+    this.drafts.restore(lessonId);
     this.connect();
   }
 
@@ -241,7 +232,7 @@ export class Lab {
       case 'tasks':
         return this.tasksReport(msg.stepId, msg.done);
       case 'metrics':
-        return this.metricsSample(msg.sample);
+        return this.live.add(msg.sample);
       case 'error':
         this.requested = null;
         this.runAllActive = false;
@@ -265,7 +256,7 @@ export class Lab {
     // The same one re-attached keeps them until the server's fresh report, without a flicker.
     if (msg.session !== this.sessionId) {
       this.forgetTasks();
-      this.forgetMetrics();
+      this.live.forget();
     }
     this.sessionId = msg.session;
     this.lesson = msg.lesson;
@@ -283,7 +274,7 @@ export class Lab {
     this.running = null;
     this.runAllActive = false;
     this.peek = { open: false, pending: false, reason: null };
-    this.seedDrafts(msg.lesson);
+    this.drafts.seed(msg.lesson);
     // The server's pty has the size hello gave, or a default after a reset: send ours again.
     this.terminals.sizeUnknown();
     this.terminals.sendSize(CHANNEL.main);
@@ -313,19 +304,6 @@ export class Lab {
       else since[key] ??= now;
     }
     this.openSince = since;
-  }
-
-  private metricsSample(sample: MetricsSample): void {
-    // Only a kill counted while we watch is news; a re-attached page starts from the count it finds.
-    const before = this.metrics.at(-1)?.memory?.oomKills;
-    const now = sample.memory?.oomKills;
-    if (before !== undefined && now !== undefined && now > before) this.oomKilled = { at: sample.at, total: now };
-    this.metrics = [...this.metrics.slice(1 - METRICS_KEPT), sample];
-  }
-
-  private forgetMetrics(): void {
-    this.metrics = [];
-    this.oomKilled = null;
   }
 
   private forgetTasks(): void {
@@ -373,16 +351,11 @@ export class Lab {
     return at >= 0 && at <= next;
   }
 
-  /** The student's parameters for a step, as a plain copy: the socket serialises it, and the draft stays editable meanwhile. */
-  private paramsOf(step: LessonStep): Draft {
-    return $state.snapshot(this.drafts[step.id]) ?? cloneParams(step.params);
-  }
-
   /** Run one step with the student's parameters, if they validate. False when it cannot run now. */
   runStep(stepId: string): boolean {
     const step = this.steps.find((s) => s.id === stepId);
     if (!step) return false;
-    const params = this.paramsOf(step);
+    const params = this.drafts.of(step);
     return validate(step.kind, params, prefs.lang).ok && this.run(stepId, params);
   }
 
@@ -409,7 +382,7 @@ export class Lab {
   private runNextOfAll(): void {
     const step = this.steps.find((s) => s.id === this.currentStep);
     if (!step || !this.socket?.isOpen) return this.stopRunAll(null);
-    const params = this.paramsOf(step);
+    const params = this.drafts.of(step);
     // An edit that does not validate stops the run at its step, where the problem is shown.
     if (!validate(step.kind, params, prefs.lang).ok) return this.stopRunAll(step.id);
     this.requested = step.id;
@@ -462,40 +435,6 @@ export class Lab {
 
   dismissError(id: number): void {
     this.errors = this.errors.filter((e) => e.id !== id);
-  }
-
-  // ------------------------------------------------------------------ drafts
-
-  private draftsKey(): string {
-    return `stepbox.drafts.${this.lessonId}`;
-  }
-
-  private restoreDrafts(): void {
-    try {
-      const saved = storage()?.getItem(this.draftsKey());
-      this.drafts = saved ? (JSON.parse(saved) as Record<string, Draft>) : {};
-    } catch {
-      this.drafts = {};
-    }
-  }
-
-  /** Give every step without an edit of its own a copy of the lesson's parameters. */
-  private seedDrafts(lesson: Lesson): void {
-    for (const s of lesson.steps) if (!(s.id in this.drafts)) this.drafts[s.id] = cloneParams(s.params);
-  }
-
-  resetDraft(step: LessonStep): void {
-    this.drafts[step.id] = cloneParams(step.params);
-  }
-
-  /** Remember edits across a reload (call from an effect: it reads every draft deeply). */
-  persistDrafts(): void {
-    const text = JSON.stringify(this.drafts);
-    try {
-      storage()?.setItem(this.draftsKey(), text);
-    } catch {
-      // too large or storage disabled: edits live as long as the page
-    }
   }
 
   statusOf(id: string): StepStatus {
