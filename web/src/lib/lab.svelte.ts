@@ -21,17 +21,12 @@ import { validate, type Draft } from './params.ts';
 import { storage } from './storage.ts';
 import { prefs } from './prefs.svelte.ts';
 import { LabSocket } from './socket.ts';
-import { chooseWatched, taskChanges, taskKey } from './tasks.ts';
+import { TaskState } from './task-state.svelte.ts';
+import { chooseWatched } from './tasks.ts';
 import { Terminals } from './terminals.svelte.ts';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'displaced';
 export type StepStatus = 'todo' | 'running' | 'ok' | 'failed' | 'refused';
-
-/** A task that changed state, for the aria-live sentence about it. */
-export interface TaskNews {
-  title: Said;
-  done: boolean;
-}
 
 export interface ServerError extends Said {
   id: number;
@@ -78,18 +73,8 @@ export class Lab {
   sessionReplaced = $state(false);
   /** The student's edited parameters of each step. */
   readonly drafts = new Drafts();
-  /**
-   * The ids of each step's tasks that held at the server's last report. Only the watched
-   * step gets reports, so another step's entry is what was true when it was last watched.
-   */
-  tasksDone = $state.raw<Record<string, string[]>>({});
-  /** When each task (by taskKey) was first reported open: its hint shows by itself later. */
-  openSince = $state.raw<Record<string, number>>({});
-  /** The step the student last clicked in or focused: its tasks are the ones to check. */
-  focusedStep = $state<string | null>(null);
-  /** The step whose tasks the server is checking for this page now. */
-  watching = $state<string | null>(null);
-  taskNews = $state.raw<TaskNews | null>(null);
+  /** What the server last said of the lesson's tasks, and which step the student looks at. */
+  readonly tasks = new TaskState();
   /** The session's cpu and memory groups, sampled by the server once a second. */
   readonly live = new LiveUse();
 
@@ -101,7 +86,7 @@ export class Lab {
    */
   currentStep = $state<string | null>(null);
   readonly busy = $derived(this.requested !== null || this.running !== null || this.runAllActive);
-  readonly watchTarget: string | null = $derived(chooseWatched(this.steps, this.results, this.focusedStep));
+  readonly watchTarget: string | null = $derived(chooseWatched(this.steps, this.results, this.tasks.focused));
 
   private socket: LabSocket | null = null;
   private attempts = 0;
@@ -137,8 +122,8 @@ export class Lab {
     this.attention = null;
     this.announcement = null;
     this.sessionReplaced = false;
-    this.focusedStep = null;
-    this.forgetTasks();
+    this.tasks.focused = null;
+    this.tasks.forget();
     this.live.forget();
     this.attempts = 0;
     this.drafts.restore(lessonId);
@@ -198,7 +183,7 @@ export class Lab {
   private forgetInFlight(): void {
     this.socket = null;
     this.sentWatch = undefined;
-    this.watching = null;
+    this.tasks.watching = null;
     this.requested = null;
     this.running = null;
     this.runAllActive = false;
@@ -255,7 +240,7 @@ export class Lab {
     // Another container (a reset, or an expired session): nothing known about its tasks.
     // The same one re-attached keeps them until the server's fresh report, without a flicker.
     if (msg.session !== this.sessionId) {
-      this.forgetTasks();
+      this.tasks.forget();
       this.live.forget();
     }
     this.sessionId = msg.session;
@@ -285,31 +270,7 @@ export class Lab {
 
   private tasksReport(stepId: string, done: string[]): void {
     const step = this.steps.find((s) => s.id === stepId);
-    if (!step) return;
-    const before = this.tasksDone[stepId];
-    this.tasksDone = { ...this.tasksDone, [stepId]: done };
-    // The first report about a step is a baseline, not news; later ones say what changed,
-    // including while the page was away from a container it has now re-attached.
-    if (before) {
-      const changes = taskChanges(step.tasks.map((t) => t.id), before, done);
-      const last = changes.at(-1);
-      const task = last && step.tasks.find((t) => t.id === last.id);
-      if (last && task) this.taskNews = { title: task.title, done: last.done };
-    }
-    const since = { ...this.openSince };
-    const now = Date.now();
-    for (const task of step.tasks) {
-      const key = taskKey(stepId, task.id);
-      if (done.includes(task.id)) delete since[key];
-      else since[key] ??= now;
-    }
-    this.openSince = since;
-  }
-
-  private forgetTasks(): void {
-    this.tasksDone = {};
-    this.openSince = {};
-    this.taskNews = null;
+    if (step) this.tasks.report(step, done);
   }
 
   private result(r: StepResult): void {
@@ -411,11 +372,6 @@ export class Lab {
     if (!open) this.peek = { open: false, pending: false, reason: null };
   }
 
-  /** The student is looking at this step (clicked or focused something in it). */
-  focusStep(id: string): void {
-    if (this.focusedStep !== id) this.focusedStep = id;
-  }
-
   /**
    * Tell the server which step's tasks to check, when that changed. Call from an effect:
    * it reads watchTarget, so it runs again whenever a result or the focus moves it.
@@ -424,13 +380,8 @@ export class Lab {
     const target = this.watchTarget;
     if (!this.socket?.isOpen || this.status !== 'open' || target === this.sentWatch) return;
     this.sentWatch = target;
-    this.watching = target;
+    this.tasks.watching = target;
     this.socket.send({ t: 'watch', stepId: target });
-  }
-
-  /** Whether a task held at the last report for its step. */
-  taskDone(stepId: string, taskId: string): boolean {
-    return this.tasksDone[stepId]?.includes(taskId) ?? false;
   }
 
   dismissError(id: number): void {
