@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { Lab } from '../lab-server/src/session/lab.ts';
 import { imageDir } from '../lab-server/src/rootfs/images.ts';
 import type { Session } from '../lab-server/src/session/session.ts';
+import { rssBytes } from '../test/support/served.ts';
 import { f, stats, table } from './stats.ts';
 
 const RUNS = Number(process.env.RUNS ?? 40);
@@ -104,7 +105,7 @@ async function stepOverhead(lab: Lab): Promise<{ total: number[]; beyond: number
   return { total, beyond };
 }
 
-const rssMiB = (pid: number | 'self') => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const rssMiB = (pid: number | 'self') => rssBytes(pid) / 1024 / 1024;
 
 /** The lab's memory with sessions open, each a finished container with a shell waiting. */
 async function memory(lab: Lab, n: number): Promise<{ idle: number; perSession: number; helper: number }> {

@@ -7,6 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** A process's resident memory now, from /proc/<pid>/status. */
+export function rssBytes(pid: number | 'self'): number {
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+}
+
 export interface Served {
   proc: ChildProcess;
   /** The link it printed, token included. */
@@ -60,7 +65,7 @@ export function startServer({ grace = 5, args = [], node = [], env = {} }: Serve
         cookie: `stepbox_token=${token}`,
         output: () => out,
         alive: () => proc.exitCode === null && proc.signalCode === null,
-        rssBytes: () => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))![1]) * 1024,
+        rssBytes: () => rssBytes(proc.pid!),
       });
     };
     proc.stdout!.on('data', look);

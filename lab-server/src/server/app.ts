@@ -26,8 +26,6 @@ export interface ServeOptions {
   graceSeconds: number;
   /** Sessions at once (default: sized to this machine's CPUs and memory). */
   maxSessions?: number;
-  /** New sessions per second after a burst; for tests that open many on purpose. */
-  opensPerSecond?: number;
 }
 
 const HEADERS = {
@@ -50,7 +48,7 @@ export class LabServer {
     lab: Lab,
     private readonly opts: ServeOptions,
   ) {
-    this.hub = new Hub(lab, { graceSeconds: opts.graceSeconds, maxSessions: opts.maxSessions ?? defaultMaxSessions(), opensPerSecond: opts.opensPerSecond });
+    this.hub = new Hub(lab, { graceSeconds: opts.graceSeconds, maxSessions: opts.maxSessions ?? defaultMaxSessions()});
     this.maxSockets = maxConnections(this.hub.maxSessions);
     // A client that trickles its headers holds a socket: not for long.
     this.http = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {

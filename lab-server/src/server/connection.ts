@@ -42,14 +42,13 @@ export class Connection implements Attachment {
   /** Every timer of this tab, so that closing it stops them all. */
   private readonly timers = new Timers();
   private readonly stream: TerminalStream;
-  /** The session-bound timers (snapshot refresh, metrics), made at the first welcome. */
+  /** The session-bound timers (snapshot refresh, metrics, task checks), made at the first welcome. */
   private ticking = false;
   private lastSnapshot = '';
   /** Samples the session's cpu and memory groups; made again for each new session. */
   private sampler: Metrics | null = null;
   /** The step whose tasks are being checked, and what was last said of them. */
   private watching: { stepId: string; done: string } | null = null;
-  private watchTimer: NodeJS.Timeout | null = null;
   private checking = false;
   /** Each peek starts a process: a few at once, then one a second. */
   private readonly peeks = new RateLimit(4, 1);
@@ -215,6 +214,7 @@ export class Connection implements Attachment {
       this.ticking = true;
       this.timers.every(SNAPSHOT_REFRESH_MS, () => this.refreshSnapshot());
       this.timers.every(METRICS_MS, () => this.sendMetrics());
+      this.timers.every(TASK_CHECK_MS, () => this.checkTasks());
     }
     this.stream.apply();
     this.send({
@@ -246,7 +246,6 @@ export class Connection implements Attachment {
     const step = this.entry!.lesson.steps.find((s) => s.id === stepId);
     this.watching = step && step.tasks.length > 0 ? { stepId: step.id, done: '-' } : null;
     if (!this.watching) return;
-    this.watchTimer ??= this.timers.every(TASK_CHECK_MS, () => this.checkTasks());
     guarded(() => this.checkTasks());
   }
 

@@ -91,8 +91,6 @@ export interface HubOptions {
   graceSeconds: number;
   /** Sessions at once, attached or in their grace period. */
   maxSessions: number;
-  /** New sessions (hello or reset) per second, after a burst of `maxSessions` (at least 8). */
-  opensPerSecond?: number;
 }
 
 export class Hub {
@@ -109,8 +107,9 @@ export class Hub {
   ) {
     this.graceSeconds = opts.graceSeconds;
     this.maxSessions = opts.maxSessions;
-    // A burst of a room's worth (and never less than a few reloads), then a steady rate.
-    this.rate = new RateLimit(Math.max(8, opts.maxSessions), opts.opensPerSecond ?? 4);
+    // New sessions (hello or reset): a burst of a room's worth (and never less than a few
+    // reloads), then four a second.
+    this.rate = new RateLimit(Math.max(8, opts.maxSessions), 4);
   }
 
   hostInfo(): HostInfo {

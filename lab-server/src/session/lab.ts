@@ -37,6 +37,7 @@ export class Lab {
   private sessions = new Set<Session>();
   private counter = 0;
   private readonly warm: Helper[] = [];
+  private readonly warmSize: number;
   private warmed = 0;
   private filling: Promise<void> | null = null;
   private refill: NodeJS.Timeout | null = null;
@@ -45,6 +46,7 @@ export class Lab {
   private constructor(private readonly opts: LabOptions) {
     this.cgroups = new CgroupTree(detectCgroups(), opts.cgroupParent);
     this.image = opts.image ?? 'busybox';
+    this.warmSize = opts.warm ?? 0;
   }
 
   /** Start the engine: reap what a killed server left behind first. */
@@ -62,7 +64,7 @@ export class Lab {
   async open(size: TermSize = WARM_SIZE): Promise<Session> {
     const session = await Session.open({ name: sessionName(++this.counter), image: this.image, cgroups: this.cgroups, size, idmapBase: this.opts.idmapBase }, this.takeWarm());
     this.sessions.add(session);
-    if ((this.opts.warm ?? 0) > 0 && !this.refill && !this.closing) {
+    if (this.warmSize > 0 && !this.refill && !this.closing) {
       this.refill = setTimeout(() => {
         this.refill = null;
         void this.fillPool();
@@ -78,7 +80,7 @@ export class Lab {
 
   /** Spawn helpers until the pool is full again; one filling at a time. Never rejects. */
   private fillPool(): Promise<void> {
-    const size = this.opts.warm ?? 0;
+    const size = this.warmSize;
     if (this.filling || this.closing || this.warm.length >= size) return this.filling ?? Promise.resolve();
     this.filling = (async () => {
       mkdirSync(poolDir(), { recursive: true, mode: 0o700 });
