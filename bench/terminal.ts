@@ -1,116 +1,112 @@
 // The terminal, as a student's browser gets it: bulk output and keystroke echo through
-// `stepbox serve` (its own process) and a WebSocket, next to node-pty read directly in this
+// `stepbox serve` and a WebSocket, through the two web terminals nearest to it (wetty:
+// node-pty and socket.io; shellinabox: C and HTTP polling), and from node-pty read in this
 // process with nothing in between: the ceiling for any relay built on node-pty. The same
-// programs run in both: the lab image's busybox, `dd | base64` for bulk, its shell for echo.
+// programs run behind each: the lab image's busybox, `dd | base64` for bulk, its shell for echo.
 // Run as root: npm run bench
 import { join } from 'node:path';
-import * as pty from 'node-pty';
 import { imageDir } from '../lab-server/src/rootfs/images.ts';
-import { PageClient } from '../test/support/page-client.ts';
-import { startServer, stopServer } from '../test/support/served.ts';
+import { type Relay, type Shell, ptyAlone, shellinabox, stepbox, wetty } from './relays.ts';
 import { f, stats, table } from './stats.ts';
 
 const MiB = 1024 * 1024;
 /** dd's KiB of zeros, base64'd: 4/3 as many bytes reach the terminal, plus a newline every 76. */
 const KIB = Number(process.env.BULK_KIB ?? 24 * 1024);
-const BULK = `dd if=/dev/zero bs=1024 count=${KIB} 2>/dev/null | base64; echo __E""ND__`;
+/**
+ * The text is made once per shell, untimed, then `cat` prints it: cat costs next to nothing,
+ * so what is timed is the relay, not busybox's base64 (which alone tops out near 17 MiB/s).
+ * /tmp is the container's own for stepbox, the host's for the others (removed after).
+ */
+const FILE = `/tmp/stepbox-bench-${process.pid}.b64`;
+const MAKE = `dd if=/dev/zero bs=1024 count=${KIB} 2>/dev/null | base64 > ${FILE}; echo MA""DE`;
+const BULK = `cat ${FILE}; echo __E""ND__`;
 const RUNS = Number(process.env.RUNS ?? 5);
 const KEYS = 300;
 
-/** Wait until `got()` holds, checking on every event-loop turn. */
-async function until(got: () => boolean, ms = 60_000): Promise<void> {
-  const t0 = performance.now();
-  while (!got()) {
-    if (performance.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setImmediate(r));
-  }
-}
+const image = imageDir('busybox');
+const SHELL: Shell = {
+  argv: [join(image, 'bin/busybox'), 'sh'],
+  env: { PATH: `${join(image, 'bin')}:${join(image, 'usr/bin')}`, PS1: '$ ', TERM: 'xterm-256color' },
+};
 
-/** node-pty alone: the image's busybox shell on a pty of this process. */
-async function ptyAlone(): Promise<{ mbps: number[]; echo: number[] }> {
-  const bin = join(imageDir('busybox'), 'bin');
-  const term = pty.spawn(join(bin, 'busybox'), ['sh'], { cols: 120, rows: 40, env: { PATH: `${bin}:${join(imageDir('busybox'), 'usr/bin')}`, PS1: '$ ' }, encoding: null });
-  let text = '';
-  let bytes = 0;
-  // With encoding null, node-pty hands over Buffers; its types still say string.
-  term.onData((d) => {
-    const b = d as unknown as Buffer;
-    bytes += b.length;
-    text = (text + b.toString('latin1')).slice(-64);
+/** Resolves when `done(text seen so far)` holds; the tail kept is enough for a marker. */
+function output(relay: Relay, done: (tail: string) => boolean, ms = 120_000): Promise<number> {
+  return new Promise((ok, fail) => {
+    let bytes = 0;
+    let tail = '';
+    const timer = setTimeout(() => fail(new Error(`${relay.name}: no end of output in ${ms} ms`)), ms);
+    relay.onOutput = (n, text) => {
+      bytes += n;
+      tail = (tail + text).slice(-64);
+      if (done(tail)) {
+        clearTimeout(timer);
+        relay.onOutput = () => undefined;
+        ok(bytes);
+      }
+    };
   });
-  await until(() => text.includes('$ '));
-  const mbps: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const b0 = bytes;
-    const t0 = performance.now();
-    term.write(`${BULK}\n`);
-    await until(() => text.includes('__END__'));
-    mbps.push((bytes - b0) / MiB / ((performance.now() - t0) / 1000));
-    text = '';
-  }
-  const echo: number[] = [];
-  for (let i = 0; i < KEYS; i++) {
-    const b0 = bytes;
-    const t0 = performance.now();
-    term.write('x');
-    await until(() => bytes > b0);
-    echo.push(performance.now() - t0);
-  }
-  term.kill();
-  return { mbps, echo };
 }
 
-/** Through the lab: `stepbox serve`, the book built, its shell, a WebSocket client. */
-async function throughStepbox(): Promise<{ mbps: number[]; echo: number[]; rss: number }> {
-  const lab = await startServer({ grace: 1 });
-  try {
-    const c = await PageClient.connect(lab.base, lab.cookie);
-    let text = '';
-    c.ws.on('message', (d, binary) => {
-      if (binary) text = (text + (d as Buffer).subarray(1).toString('latin1')).slice(-64);
-    });
-    c.hello();
-    await c.next((m) => m.t === 'welcome');
-    c.send({ t: 'runAll' });
-    await c.next((m) => m.t === 'result' && ((m.result as { ok: boolean }).ok === false || m.next === null), 30_000);
-    const mbps: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      text = '';
-      const b0 = c.bytes[0]!;
-      const t0 = performance.now();
-      c.type(`${BULK}\n`);
-      await until(() => text.includes('__END__'));
-      mbps.push((c.bytes[0]! - b0) / MiB / ((performance.now() - t0) / 1000));
-    }
-    const echo: number[] = [];
-    for (let i = 0; i < KEYS; i++) {
-      const b0 = c.bytes[0]!;
-      const t0 = performance.now();
-      c.type('x');
-      await until(() => c.bytes[0]! > b0);
-      echo.push(performance.now() - t0);
-    }
-    const rss = lab.rssBytes() / MiB;
-    await c.close();
-    return { mbps, echo, rss };
-  } finally {
-    await stopServer(lab.proc);
-  }
+/** Each relay's shell makes the text once, untimed. */
+async function prepare(relay: Relay): Promise<void> {
+  const made = output(relay, (t) => t.includes('MADE'));
+  relay.type(`${MAKE}\n`);
+  await made;
 }
 
-const alone = await ptyAlone();
-const lab = await throughStepbox();
-const [a, s] = [stats(alone.mbps), stats(lab.mbps)];
-const [ea, es] = [stats(alone.echo), stats(lab.echo)];
+async function bulk(relay: Relay): Promise<number> {
+  const t0 = performance.now();
+  const bytes = output(relay, (t) => t.includes('__END__'));
+  relay.type(`${BULK}\n`);
+  return (await bytes) / MiB / ((performance.now() - t0) / 1000);
+}
+
+async function echo(relay: Relay): Promise<number> {
+  const seen = output(relay, () => true);
+  const t0 = performance.now();
+  relay.type('x');
+  await seen;
+  return performance.now() - t0;
+}
+
+async function tidy(relay: Relay): Promise<void> {
+  const gone = output(relay, (t) => t.includes('GONE'), 10_000);
+  relay.type(`\x03rm -f ${FILE}; echo GO""NE\n`); // Ctrl+C first: the line holds the echo test's keys
+  await gone;
+  await relay.close();
+}
+
+// All four stay open. Bulk runs take turns, so that they share whatever else the machine is
+// doing; keystrokes go to one relay at a time, so that no other relay's traffic (a poll, a
+// late reply) lands inside a measured echo.
+const lab = await stepbox();
+const relays: Relay[] = [await ptyAlone(SHELL), lab, await wetty(SHELL), await shellinabox(SHELL)];
+const results = relays.map((r) => ({ name: r.name, mbps: [] as number[], echo: [] as number[] }));
+let labRss = 0;
+try {
+  for (const r of relays) await prepare(r);
+  for (let i = 0; i < RUNS; i++) for (const [k, r] of relays.entries()) results[k]!.mbps.push(await bulk(r));
+  for (const [k, r] of relays.entries()) for (let i = 0; i < KEYS; i++) results[k]!.echo.push(await echo(r));
+  labRss = lab.rss() / MiB;
+} finally {
+  for (const r of relays) await tidy(r);
+}
+const [alone, mine, peer] = results.map((r) => stats(r.mbps));
+const labEcho = stats(results[1]!.echo);
+const wettyEcho = stats(results[2]!.echo);
+
 console.log(`terminal: ${RUNS} bulk runs of ${f((KIB * 1024 * 4) / 3 / MiB, 0)} MiB (base64 of zeros), ${KEYS} keystrokes; ${new Date().toISOString()}\n`);
 console.log(
   table(
     ['', 'bulk MiB/s (median)', 'echo p50 ms', 'echo p99 ms'],
-    [
-      ['node-pty alone, in-process', f(a.median, 1), f(ea.median, 3), f(ea.p99, 3)],
-      ['stepbox serve + WebSocket', f(s.median, 1), f(es.median, 3), f(es.p99, 3)],
-      ['stepbox ÷ node-pty alone', `${f((100 * s.median) / a.median, 0)} %`, '', ''],
-    ],
+    results.map((r) => {
+      const [b, e] = [stats(r.mbps), stats(r.echo)];
+      return [r.name, f(b.median, 1), f(e.median, 3), f(e.p99, 3)];
+    }),
   ),
 );
-console.log(`\nstepbox serve RSS after the runs: ${f(lab.rss, 1)} MiB`);
+console.log(
+  `\nstepbox ÷ node-pty alone: bulk ${f((100 * mine!.median) / alone!.median, 0)} %; ` +
+    `stepbox ÷ wetty: bulk ${f(mine!.median / peer!.median, 2)}×, echo p99 ${f(labEcho.p99, 3)} vs ${f(wettyEcho.p99, 3)} ms`,
+);
+console.log(`stepbox serve RSS after the runs: ${f(labRss, 1)} MiB`);

@@ -14,12 +14,14 @@ const LOW_WATER = 128 * 1024;
 /** Terminal output is coalesced into frames of at most this size. */
 const MAX_FRAME = 64 * 1024;
 /**
- * While the socket has a backlog, output waits this long to be sent, so that it leaves in
- * a few large frames rather than one small frame per pty read: a queued frame costs a few
- * hundred bytes of bookkeeping whatever its size, and `yes` reads a few hundred bytes at a
- * time. An idle socket sends at once: a keystroke's echo never waits.
+ * Output read this soon after the last frame left is a stream (`cat` of a big file, `yes`):
+ * it waits up to STREAM_WAIT_MS, or until a whole frame has gathered, and leaves as one
+ * large frame. Sending each pty read (4 KiB at most) as a frame of its own costs a socket
+ * write per read, and the next read waits behind it. Output after a pause, or after a
+ * keystroke (its echo), leaves at once.
  */
-const BACKLOG_DELAY_MS = 8;
+const STREAM_GAP_MS = 1;
+const STREAM_WAIT_MS = 4;
 /** Keystrokes a terminal may have queued but not read; past it, input is dropped and the page told. */
 const MAX_QUEUED_INPUT = 256 * 1024;
 /**
@@ -44,7 +46,19 @@ export interface Terminals {
 export class TerminalStream {
   private pending: Buffer[][] = [[], []];
   private pendingBytes = 0;
-  private flushScheduled = false;
+  /** A flush is on its way; bumped by every flush, so that one scheduled earlier does nothing. */
+  private scheduled: number | null = null;
+  private flushes = 0;
+  /** When output last left, to tell a stream from a reply to a keystroke. */
+  private lastSent = -Infinity;
+  /** Keystrokes went in since output last left: what comes next is their echo. */
+  private typed = false;
+  /**
+   * Frames handed to the socket and not yet written out. While there are any, output waits
+   * and the write's own callback sends it: the socket sets the pace, and a page that reads
+   * slowly gets fewer, larger frames.
+   */
+  private inFlight = 0;
   private clientPaused = false;
   private socketPaused = false;
   /** When the page was last told that a channel's input is being dropped. */
@@ -63,11 +77,17 @@ export class TerminalStream {
   out(channel: Channel, data: Buffer): void {
     this.pending[channel]!.push(data);
     this.pendingBytes += data.length;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.inFlight > 0) return this.checkWater(); // the write's callback schedules again
     if (this.pendingBytes >= MAX_FRAME) return this.flush();
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    if (this.ws.bufferedAmount === 0) setImmediate(() => this.flush());
-    else this.timers.after(BACKLOG_DELAY_MS, () => this.flush());
+    if (this.pendingBytes === 0 || this.scheduled === this.flushes) return;
+    const mine = (this.scheduled = this.flushes);
+    const flush = () => mine === this.flushes && this.flush();
+    if (!this.typed && performance.now() - this.lastSent < STREAM_GAP_MS) this.timers.after(STREAM_WAIT_MS, flush);
+    else setImmediate(flush);
   }
 
   /** Keystrokes from the page for a terminal; false when they were dropped. */
@@ -75,6 +95,7 @@ export class TerminalStream {
     const term = this.term(channel);
     if (!term) return false;
     if (queuedInput(term) + data.length <= MAX_QUEUED_INPUT) {
+      this.typed = true;
       write(data);
       return true;
     }
@@ -121,7 +142,8 @@ export class TerminalStream {
 
   /** Several pty reads become one frame: fewer, larger WebSocket messages. */
   private flush(): void {
-    this.flushScheduled = false;
+    this.flushes++;
+    if (this.inFlight > 0) return; // the write in flight schedules what waits
     this.pendingBytes = 0;
     for (const channel of [CHANNEL.main, CHANNEL.peek]) {
       const chunks = this.pending[channel]!;
@@ -129,18 +151,28 @@ export class TerminalStream {
       this.pending[channel] = [];
       const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       for (let off = 0; off < all.length && this.ws.readyState === this.ws.OPEN; off += MAX_FRAME) {
-        this.ws.send(frame(channel, all.subarray(off, off + MAX_FRAME)));
+        this.inFlight++;
+        this.ws.send(frame(channel, all.subarray(off, off + MAX_FRAME)), this.written);
       }
     }
-    if (this.ws.bufferedAmount > HIGH_WATER && !this.socketPaused && this.ws.readyState === this.ws.OPEN) {
-      this.socketPaused = true;
-      this.apply();
-      const poll = this.timers.every(10, () => {
-        if (this.ws.bufferedAmount >= LOW_WATER) return;
-        this.timers.stop(poll);
-        this.socketPaused = false;
-        this.apply();
-      });
-    }
+    this.lastSent = performance.now();
+    this.typed = false;
+    this.checkWater();
+  }
+
+  /** A frame has reached the kernel (or the socket failed): what gathered meanwhile may go. */
+  private readonly written = (): void => {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.ws.readyState === this.ws.OPEN) this.schedule();
+    else this.checkWater();
+  };
+
+  /** Stop reading the ptys while too much waits for the socket; read again once it has drained. */
+  private checkWater(): void {
+    const unsent = this.pendingBytes + this.ws.bufferedAmount;
+    const paused = this.socketPaused ? unsent >= LOW_WATER : unsent > HIGH_WATER;
+    if (paused === this.socketPaused || this.ws.readyState !== this.ws.OPEN) return;
+    this.socketPaused = paused;
+    this.apply();
   }
 }
