@@ -16,7 +16,8 @@
  *  "2 HOSTNAME box1" ------>  forwards the line    ------->  sethostname()
  *                    <------  relays the reply     <-------  {"seq":2,...}
  *      ... PROPAGATION, BIND, PIVOT, CHROOT, MOUNT, DETACH, UNSHARE go like 2 ...
- *  (PING, answered at once with no calls, is only for timing a round trip: bench/)
+ *  (PING is answered at once with no calls: it times a bare round trip. The
+ *  server never sends it.)
  *  "9 EXEC /bin/sh"  ------>  forwards the line    ------->
  *                             notes the call text  <-------  "!execve <call text>"
  *                                                            execve()
