@@ -71,8 +71,6 @@
 #define MAX_ARGS    1024
 #define STACK_SIZE  (1024 * 1024)
 #define EXEC_NOTICE "!execve "          /* C to P: "my next call is this execve" */
-#define NS_FLAGS    (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
-                     CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME)
 #define FLAGS(x)    (x), #x             /* a flag value and, as text, the code run */
 #define COUNT(a)    (sizeof(a) / sizeof((a)[0]))
 
@@ -249,21 +247,39 @@ static void sb_jquote(struct sb *s, const char *str)
 	sb_printf(s, "\"");
 }
 
-/* "CLONE_NEWNS|CLONE_NEWPID" (+ "|tail"), or "0" when there is nothing. */
+/*
+ * The namespaces a CLONE or UNSHARE request may ask for, in the order a call's
+ * text names them. One table both admits a flag and prints it, so the helper
+ * cannot accept a flag it would not name. The server's list is CLONE_FLAGS in
+ * lab-server/src/protocol/kernel.ts; kernel.test.ts holds the two equal.
+ */
+static const struct { unsigned long bit; const char *name; } ns_flags[] = {
+	{ FLAGS(CLONE_NEWTIME) }, { FLAGS(CLONE_NEWNS) }, { FLAGS(CLONE_NEWCGROUP) },
+	{ FLAGS(CLONE_NEWUTS) }, { FLAGS(CLONE_NEWIPC) }, { FLAGS(CLONE_NEWUSER) },
+	{ FLAGS(CLONE_NEWPID) }, { FLAGS(CLONE_NEWNET) },
+};
+
+/* True when every bit set is one of ns_flags. */
+static bool ns_flags_only(unsigned long flags)
+{
+	for (size_t i = 0; i < COUNT(ns_flags); i++)
+		flags &= ~ns_flags[i].bit;
+	return flags == 0;
+}
+
+/* "CLONE_NEWNS|CLONE_NEWPID" (+ "|tail"), or "0" when there is nothing.
+ * CLONE_PIDFD is no namespace, but P's own clone carries it. */
 static const char *clone_flags_text(unsigned long flags, const char *tail)
 {
-	static const struct { unsigned long bit; const char *name; } names[] = {
-		{ FLAGS(CLONE_NEWTIME) }, { FLAGS(CLONE_NEWNS) }, { FLAGS(CLONE_NEWCGROUP) },
-		{ FLAGS(CLONE_NEWUTS) }, { FLAGS(CLONE_NEWIPC) }, { FLAGS(CLONE_NEWUSER) },
-		{ FLAGS(CLONE_NEWPID) }, { FLAGS(CLONE_NEWNET) }, { FLAGS(CLONE_PIDFD) },
-	};
 	static char buf[256];
 	struct sb s;
 
 	sb_init(&s, buf, sizeof buf);
-	for (size_t i = 0; i < COUNT(names); i++)
-		if (flags & names[i].bit)
-			sb_printf(&s, "%s%s", s.len ? "|" : "", names[i].name);
+	for (size_t i = 0; i < COUNT(ns_flags); i++)
+		if (flags & ns_flags[i].bit)
+			sb_printf(&s, "%s%s", s.len ? "|" : "", ns_flags[i].name);
+	if (flags & CLONE_PIDFD)
+		sb_printf(&s, "%sCLONE_PIDFD", s.len ? "|" : "");
 	if (tail)
 		sb_printf(&s, "%s%s", s.len ? "|" : "", tail);
 	return s.len ? buf : "0";
@@ -506,7 +522,7 @@ static bool parse_ns_flags(struct reply *r, const char *s, unsigned long *flags)
 
 	if (!parse_decimal(s, &v) || v > UINT_MAX)
 		return reply_error(r, "flags must be a decimal number");
-	if ((unsigned long)v & ~(unsigned long)NS_FLAGS)
+	if (!ns_flags_only((unsigned long)v))
 		return reply_error(r, "only CLONE_NEW* flags are allowed");
 	*flags = (unsigned long)v;
 	return true;
