@@ -953,8 +953,13 @@ static int child_main(void *arg)
 
 /* ---- P: the helper, between the server and the child -------------------- */
 
+/*
+ * C's lifecycle as P sees it. The names are the server's (PHASES in
+ * lab-server/src/protocol/results.ts), whose steps decide on them what may
+ * run; protocol/phase.test.ts holds the two lists equal.
+ */
 static struct child_proc {
-	enum { NO_CHILD, AT_BREAKPOINT, EXECED, GONE } state;
+	enum { PHASE_EMPTY, PHASE_PAUSED, PHASE_RUNNING, PHASE_EXITED } phase;
 	pid_t pid;
 	int pidfd;                      /* readable once C has exited */
 	int sock;                       /* our socketpair end; -1 after C's EOF */
@@ -1126,7 +1131,7 @@ static void do_clone(struct reply *r, struct request *rq)
 		return;
 	}
 	child = (struct child_proc){
-		.state = AT_BREAKPOINT, .pid = pid, .pidfd = pidfd, .sock = sv[0],
+		.phase = PHASE_PAUSED, .pid = pid, .pidfd = pidfd, .sock = sv[0],
 		.rd = { .fd = sv[0], .buf = child_buf, .cap = CHILD_MAX + 1 },
 	};
 	r->pid = pid;
@@ -1135,11 +1140,11 @@ static void do_clone(struct reply *r, struct request *rq)
 
 static const char *child_unavailable(void)
 {
-	switch (child.state) {
-	case NO_CHILD: return "no child process: clone first";
-	case EXECED:   return "the child has already called execve";
-	case GONE:     return "the child has exited";
-	default:       return child.busy ? "the child is still busy with another request" : NULL;
+	switch (child.phase) {
+	case PHASE_EMPTY:   return "no child process: clone first";
+	case PHASE_RUNNING: return "the child has already called execve";
+	case PHASE_EXITED:  return "the child has exited";
+	default:            return child.busy ? "the child is still busy with another request" : NULL;
 	}
 }
 
@@ -1214,11 +1219,11 @@ static void on_child_eof(void)
 		reply_init(&r, child.busy_seq);
 		record_call(&r, child.exec_call, 0, 0, now_ns() - child.forwarded_at);
 		send_reply(&r);
-		child.state = EXECED;
+		child.phase = PHASE_RUNNING;
 	} else {
 		if (child.busy)
 			send_error(child.busy_seq, "the child has exited");
-		child.state = GONE;
+		child.phase = PHASE_EXITED;
 	}
 	child.busy = false;
 }
@@ -1259,7 +1264,7 @@ static void reap_child(bool report)
 	}
 	close(child.pidfd);
 	child.pidfd = -1;
-	child.state = GONE;
+	child.phase = PHASE_EXITED;
 }
 
 static int connect_ctl(const char *path)
