@@ -54,6 +54,12 @@ describe('the book lesson in a browser', () => {
     // The last step's code is open, with the execve line marked as the one that ran.
     await expect.poll(() => page.locator('#step-20-exec .code .line.main').count()).toBeGreaterThan(0);
     expect(await page.locator('#step-20-exec .code .line.main').first().innerText()).toContain('execve(');
+    // The first step's code, from the helper's steps.c, marks the clone itself as the call that ran.
+    const clone = page.locator('#step-01-clone .source');
+    if ((await clone.locator('.toggle').getAttribute('aria-expanded')) !== 'true') await clone.locator('.toggle').click();
+    await expect.poll(() => clone.locator('.code .line.main').count()).toBeGreaterThan(0);
+    expect(await clone.locator('.code .line.main').first().innerText()).toMatch(/\bclone\(child_main/);
+    expect(await clone.locator('.range').innerText()).toMatch(/^steps\.c, lines \d+–\d+$/);
   }, 240_000);
 
   test("the container's shell answers in the terminal", async () => {

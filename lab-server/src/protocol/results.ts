@@ -74,7 +74,13 @@ export interface Check extends Said {
   ok: boolean;
 }
 
-export type Phase = 'empty' | 'paused' | 'running' | 'exited';
+/**
+ * A container's lifecycle: empty (only the helper runs), paused (the child waits at its
+ * breakpoint), running (the child has called execve), exited. The helper keeps the same
+ * phases under the same names (native/stepper.c); phase.test.ts holds the two equal.
+ */
+export const PHASES = ['empty', 'paused', 'running', 'exited'] as const;
+export type Phase = (typeof PHASES)[number];
 
 export interface StepResult {
   kind: StepKind;

@@ -34,7 +34,8 @@ const HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-const SOURCE = STEPPER.replace(/build\/stepper$/, 'stepper.c');
+// The helper's chapter code, which the page shows as the code each step ran: this one file only.
+const SOURCE = STEPPER.replace(/build\/stepper$/, 'steps.c');
 
 export class LabServer {
   readonly hub: Hub;
@@ -114,7 +115,7 @@ export class LabServer {
       return void res.end('<!doctype html><meta charset="utf-8"><title>stepbox</title><p>Open the address that <code>stepbox serve</code> printed (it carries a one-time token).</p><p>请打开 <code>stepbox serve</code> 打印出的地址（其中带有一次性令牌）。</p>\n');
     }
     if (url.path === '/api/lessons') return this.json(res, listLessons().map((id) => ({ id, title: loadLesson(id).title })));
-    if (url.path === '/api/source/stepper.c') {
+    if (url.path === '/api/source/steps.c') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       return void res.end(readFileSync(SOURCE));
     }

@@ -5,10 +5,7 @@ import type { CloneFlag, Controller } from '../protocol/kernel.ts';
 import type { Phase, Refusal } from '../protocol/results.ts';
 
 export interface State {
-  /**
-   * empty: only the helper runs; paused: the child exists and waits at its breakpoint;
-   * running: the child has called execve; exited: the child is gone.
-   */
+  /** Where the child is in its lifecycle (PHASES, in protocol/results.ts). */
   phase: Phase;
   pid: number | null;
   flags: CloneFlag[];

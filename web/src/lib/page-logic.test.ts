@@ -20,12 +20,12 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const call = (text: string, ret = 0, errno = ''): Call => ({ call: text, ret, errno, msg: errno ? 'failed' : '', ns: 1000 });
 
 describe("the helper's source, cut into steps", () => {
-  const source = readFileSync(join(ROOT, 'lab-server/native/stepper.c'), 'utf8');
+  const source = readFileSync(join(ROOT, 'lab-server/native/steps.c'), 'utf8');
   const regions = parseRegions(source);
 
   test('every step the helper runs has a marked region', () => {
     for (const kind of ['clone', 'hostname', 'propagation', 'bind-root', 'pivot-root', 'chroot', 'mount', 'detach-old-root', 'unshare', 'exec']) {
-      expect(regions.get(kind)?.length, `no // [step:${kind}] region in stepper.c`).toBeGreaterThan(0);
+      expect(regions.get(kind)?.length, `no // [step:${kind}] region in steps.c`).toBeGreaterThan(0);
     }
   });
 
@@ -49,6 +49,20 @@ describe("the helper's source, cut into steps", () => {
     // glibc has no pivot_root(): the helper calls syscall(SYS_pivot_root, …).
     expect(marked.every((l) => /SYS_pivot_root|pivot_root\s*\(/.test(l.code))).toBe(true);
     expect(marked.some((l) => l.text.includes('call_begin'))).toBe(false);
+  });
+
+  test("clone's region holds the clone itself, by either call", () => {
+    const clone = regions.get('clone')!.flatMap(renderRegion);
+    for (const [ran, line] of [
+      ['clone(child_main, stack + 1048576, CLONE_NEWNS|CLONE_PIDFD|SIGCHLD, &ctl, &pidfd)', /\bclone\s*\(child_main/],
+      ['clone3(&(struct clone_args){.flags = CLONE_NEWTIME|CLONE_PIDFD, .pidfd = &pidfd, .exit_signal = SIGCHLD}, 88)', /SYS_clone3/],
+    ] as const) {
+      const c = call(ran);
+      const marks = markCalls(clone, [c], c);
+      const main = clone.filter((l) => marks.get(l.no) === 'main');
+      expect(main.length, ran).toBeGreaterThan(0);
+      expect(main.some((l) => line.test(l.code)), ran).toBe(true);
+    }
   });
 
   test('a failed call marks its line as failed, over a success on the same line', () => {

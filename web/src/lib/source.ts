@@ -1,11 +1,12 @@
-// The C helper's source, cut into the regions that each step kind runs. The helper marks
-// them itself with comment lines `// [step:<kind>]` … `// [/step]`, so the page shows the
-// code that is actually compiled, never a copy that could drift from it.
+// The C helper's chapter code (lab-server/native/steps.c), cut into the regions that each
+// step kind runs. The helper marks them itself with comment lines `// [step:<kind>]` …
+// `// [/step]`, so the page shows the code that is actually compiled, never a copy that
+// could drift from it.
 import type { Call } from './protocol.ts';
 import { escapeHtml } from './markdown.ts';
 
 export interface SourceLine {
-  /** 1-based line number in stepper.c. */
+  /** 1-based line number in steps.c. */
   no: number;
   text: string;
 }
@@ -53,7 +54,7 @@ function dedent(region: Region): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// A small C highlighter: enough for stepper.c's comments, strings, keywords and calls.
+// A small C highlighter: enough for steps.c's comments, strings, keywords and calls.
 
 type TokenKind = 'comment' | 'string' | 'keyword' | 'number' | 'preproc' | 'call' | 'macro' | 'plain';
 
@@ -203,7 +204,7 @@ let loading: Promise<Map<string, Region[]> | null> | null = null;
 
 /** Fetch and cut the helper's source once per page; null when the server does not offer it. */
 export function loadRegions(): Promise<Map<string, Region[]> | null> {
-  loading ??= fetch('api/source/stepper.c', { credentials: 'same-origin' })
+  loading ??= fetch('api/source/steps.c', { credentials: 'same-origin' })
     .then(async (r) => (r.ok ? parseRegions(await r.text()) : null))
     .catch(() => null)
     .then((regions) => {

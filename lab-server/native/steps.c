@@ -1,0 +1,510 @@
+/*
+ * steps.c - the chapter's calls: the clone that P makes, then what C does
+ * inside the new namespaces, in the order of the lesson. The page shows the
+ * student each region marked "// [step:<kind>]" ... "// [/step]" as the code
+ * that ran, so a region holds the real calls and the comments that explain
+ * them, and the plumbing lives elsewhere: wire.c records the calls, stepper.c
+ * routes the requests and runs C's loop.
+ *
+ * Every call is written twice: as text for the student (call_begin()), then
+ * for real as the argument of call_end(), which times and records it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <linux/sched.h>                /* struct clone_args */
+
+#include "steps.h"
+#include "util.h"
+
+#define STACK_SIZE  (1024 * 1024)
+
+/* ---- P: the clone ------------------------------------------------------- */
+
+// [step:clone]
+/*
+ * A time namespace takes offsets only while nobody is in it: the first
+ * process to enter freezes them. So, as unshare(1) and container runtimes
+ * do, P makes the namespace for its future children (P itself stays on the
+ * host's clocks), writes the offsets, and only then clones C, the first
+ * process inside. Offsets count from the host's clocks, in seconds and
+ * nanoseconds; the wall clock (CLOCK_REALTIME) has none.
+ */
+static bool prepare_time_ns(struct reply *r, long long mono_sec, long long boot_sec)
+{
+	char text[96];
+	int fd;
+
+	snprintf(text, sizeof text, "monotonic %lld 0\nboottime %lld 0\n", mono_sec, boot_sec);
+	call_begin(r, "unshare(CLONE_NEWTIME)");
+	if (!call_end(r, unshare(CLONE_NEWTIME)))
+		return false;
+	call_begin(r, "open(\"/proc/self/timens_offsets\", O_WRONLY|O_CLOEXEC)");
+	if (!call_end(r, fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC)))
+		return false;
+	call_begin(r, "write(%d, %s, %zu)", fd, cq(text), strlen(text));
+	bool ok = call_end(r, write(fd, text, strlen(text)));
+	close(fd);
+	return ok;
+}
+
+/*
+ * prepare_time_ns()'s unshare(CLONE_NEWTIME) leaves P's later children in
+ * that namespace. A second CLONE (after a failed one, or once C is gone) must
+ * not land there unasked: setns() into P's own time namespace puts them back
+ * with P.
+ */
+static bool own_time_ns_for_children(struct reply *r)
+{
+	struct stat self, children;
+	int fd;
+
+	if (stat("/proc/self/ns/time", &self) < 0 || stat("/proc/self/ns/time_for_children", &children) < 0 ||
+	    (self.st_dev == children.st_dev && self.st_ino == children.st_ino))
+		return true;            /* no time namespaces here, or nothing to undo */
+	call_begin(r, "open(\"/proc/self/ns/time\", O_RDONLY|O_CLOEXEC)");
+	if (!call_end(r, fd = open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC)))
+		return false;
+	call_begin(r, "setns(%d, CLONE_NEWTIME)", fd);
+	bool ok = call_end(r, setns(fd, CLONE_NEWTIME));
+	close(fd);
+	return ok;
+}
+
+/*
+ * Only a session leader can take a tty as its controlling tty, and taking
+ * one that is still somebody's needs CAP_SYS_ADMIN in the initial user
+ * namespace, which C lacks in a new user namespace. So P lets go first. The
+ * kernel answers TIOCNOTTY with SIGHUP to our foreground group (us).
+ */
+static void give_up_tty(struct reply *r)
+{
+	signal(SIGHUP, SIG_IGN);
+	if (tcgetsid(0) < 0)
+		return;                 /* fd 0 is not (or no longer) our tty */
+	call_begin(r, "ioctl(0, TIOCNOTTY)");
+	call_end(r, ioctl(0, TIOCNOTTY));
+}
+
+/* The classic clone(): C runs child_main() on a fresh 1 MiB stack. */
+static pid_t clone_child(struct reply *r, unsigned long flags, struct child_ctl *ctl, int *pidfd)
+{
+	char *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+	if (stack == MAP_FAILED) {
+		reply_error(r, "cannot allocate the child's stack");
+		return -1;
+	}
+	call_begin(r, "clone(child_main, stack + %d, %s, &ctl, &pidfd)", STACK_SIZE,
+		   clone_flags_text(flags | CLONE_PIDFD, "SIGCHLD"));
+	pid_t pid = clone(child_main, stack + STACK_SIZE, (int)(flags | CLONE_PIDFD | SIGCHLD),
+			  ctl, pidfd);
+	call_end(r, pid);
+	if (munmap(stack, STACK_SIZE) < 0)      /* no CLONE_VM: C has its own copy */
+		warn("munmap");
+	return pid;
+}
+
+/*
+ * CLONE_NEWTIME is 0x80, a bit clone() reads as part of the exit signal, so
+ * the kernel takes it only from clone3() or unshare(). Without offsets to
+ * write, clone3() makes the namespace and puts C in it in one call (with
+ * offsets, see prepare_time_ns()). Given no stack it works like fork(): C
+ * goes on with a copy of ours.
+ */
+static pid_t clone3_child(struct reply *r, unsigned long flags, struct child_ctl *ctl, int *pidfd)
+{
+	struct clone_args args = {
+		.flags = flags | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
+		.exit_signal = SIGCHLD,
+	};
+
+	call_begin(r, "clone3(&(struct clone_args){.flags = %s, .pidfd = &pidfd, "
+		   ".exit_signal = SIGCHLD}, %zu)", clone_flags_text(args.flags, NULL), sizeof args);
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+	if (pid == 0)
+		_exit(child_main(ctl));
+	call_end(r, pid);
+	return pid;
+}
+
+/*
+ * We learn of C's death through its pidfd (CLONE_PIDFD): poll() finds it
+ * readable and waitid(P_PIDFD) reaps exactly C. A signalfd would need SIGCHLD
+ * blocked, and a blocked signal mask is inherited by C and, across execve(),
+ * by the container's shell.
+ */
+bool clone_container(struct reply *r, struct request *rq, struct new_child *c)
+{
+	unsigned long flags = 0;
+	long long mono_sec = 0, boot_sec = 0;
+	bool offsets = rq->argc == 3;   /* CLONE <flags> [<monotonic s> <boottime s>] */
+	int sv[2];
+
+	if (!parse_ns_flags(r, rq->argv[0], &flags))
+		return false;
+	if (rq->argc == 2 || (offsets && (!parse_seconds(rq->argv[1], &mono_sec) ||
+					  !parse_seconds(rq->argv[2], &boot_sec))))
+		return reply_error(r, "CLONE takes flags, then optionally two clock offsets in seconds");
+	/* The rule is the server's: refuse() in lab-server/src/steps/clone.ts
+	 * stops such a step before it gets here. P checks only in self-defence. */
+	if (offsets && !(flags & CLONE_NEWTIME))
+		return reply_error(r, "clock offsets need CLONE_NEWTIME");
+	if (!own_time_ns_for_children(r))
+		return false;
+	give_up_tty(r);
+	call_begin(r, "socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0, sv)");
+	if (!call_end(r, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)))
+		return false;
+	if (offsets) {
+		if (!prepare_time_ns(r, mono_sec, boot_sec)) {
+			close(sv[0]);
+			close(sv[1]);
+			return false;
+		}
+		flags &= ~(unsigned long)CLONE_NEWTIME;  /* made already: C just enters it */
+	}
+	struct child_ctl ctl = { .sock = sv[1] };
+	c->pidfd = -1;
+	c->pid = flags & CLONE_NEWTIME ? clone3_child(r, flags, &ctl, &c->pidfd)
+				       : clone_child(r, flags, &ctl, &c->pidfd);
+	close(sv[1]);           /* if we kept C's end open, C's exit would bring no EOF */
+	if (c->pid < 0) {
+		close(sv[0]);
+		return false;
+	}
+	c->sock = sv[0];
+	r->pid = c->pid;
+	return true;
+}
+// [/step]
+
+/* ---- C: its steps, inside the new namespaces ---------------------------- */
+
+static char old_root[PATH_MAX] = "/.oldroot";  /* where PIVOT put the host */
+
+/* dir + "/" + name, without doubled slashes. */
+static bool join_path(struct reply *r, char *out, const char *dir, const char *name)
+{
+	int n = (int)strlen(dir);
+
+	while (n > 0 && dir[n - 1] == '/')
+		n--;
+	name += strspn(name, "/");
+	return snprintf(out, PATH_MAX, "%.*s/%s", n, dir, name) < PATH_MAX ||
+	       reply_error(r, "path too long");
+}
+
+// [step:idmap]
+/*
+ * The parent wrote uid_map and gid_map, but C still runs with the credentials
+ * it was cloned with: host root, which the new map does not contain, so inside
+ * it is "nobody" and files it creates would have no owner (EOVERFLOW). Taking
+ * the mapped ids makes it the namespace's own root. gid first: after setuid
+ * away from root there would be no right left to change the gid.
+ */
+void do_setid(struct reply *r, struct request *rq)
+{
+	long long uid, gid;
+
+	if (!parse_decimal(rq->argv[0], &uid) || !parse_decimal(rq->argv[1], &gid) ||
+	    uid < 0 || gid < 0 || uid > UINT32_MAX || gid > UINT32_MAX) {
+		reply_error(r, "SETID takes a uid and a gid");
+		return;
+	}
+	call_begin(r, "setresgid(%lld, %lld, %lld)", gid, gid, gid);
+	if (!call_end(r, setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid)))
+		return;
+	call_begin(r, "setresuid(%lld, %lld, %lld)", uid, uid, uid);
+	call_end(r, setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid));
+}
+// [/step]
+
+// [step:hostname]
+void do_hostname(struct reply *r, struct request *rq)
+{
+	const char *name = rq->argv[0];
+
+	call_begin(r, "sethostname(%s, %zu)", cq(name), strlen(name));
+	call_end(r, sethostname(name, strlen(name)));
+}
+// [/step]
+
+// [step:propagation]
+/* Private: our mounts must not leak back to the host, nor the host's to us. */
+void do_propagation(struct reply *r, struct request *rq)
+{
+	static const struct { const char *name; unsigned long flags; const char *text; } kinds[] = {
+		{ "private", FLAGS(MS_REC|MS_PRIVATE) },
+		{ "slave", FLAGS(MS_REC|MS_SLAVE) },
+		{ "shared", FLAGS(MS_REC|MS_SHARED) },
+	};
+
+	for (size_t i = 0; i < COUNT(kinds); i++) {
+		if (strcmp(rq->argv[0], kinds[i].name) == 0) {
+			call_begin(r, "mount(NULL, \"/\", NULL, %s, NULL)", kinds[i].text);
+			call_end(r, mount(NULL, "/", NULL, kinds[i].flags, NULL));
+			return;
+		}
+	}
+	reply_error(r, "propagation must be private, slave or shared");
+}
+// [/step]
+
+// [step:bind-root]
+/* pivot_root() wants the new root to be a mount point: bind it onto itself. */
+void do_bind(struct reply *r, struct request *rq)
+{
+	const char *path = rq->argv[0];
+
+	call_begin(r, "mount(%s, %s, NULL, MS_BIND|MS_REC, NULL)", cq(path), cq(path));
+	call_end(r, mount(path, path, NULL, MS_BIND | MS_REC, NULL));
+}
+// [/step]
+
+// [step:pivot-root]
+void do_pivot(struct reply *r, struct request *rq)
+{
+	const char *new_root = rq->argv[0];
+	char put_old[PATH_MAX], after[PATH_MAX];
+
+	if (!join_path(r, put_old, new_root, rq->argv[1]) || !join_path(r, after, "/", rq->argv[1]))
+		return;
+	call_begin(r, "mkdir(%s, 0700)", cq(put_old));
+	if (!call_try(r, mkdir(put_old, 0700)) && errno != EEXIST) {
+		r->ok = false;
+		return;
+	}
+	call_begin(r, "pivot_root(%s, %s)", cq(new_root), cq(put_old));
+	if (!call_end(r, syscall(SYS_pivot_root, new_root, put_old)))  /* no glibc wrapper */
+		return;
+	memcpy(old_root, after, sizeof old_root);
+	/* our cwd may still be a directory of the old root: step into the new */
+	call_begin(r, "chdir(\"/\")");
+	call_end(r, chdir("/"));
+}
+// [/step]
+
+// [step:chroot]
+/*
+ * chroot() changes one thing only: where this process's lookups of "/" start.
+ * The mount namespace keeps its own root, and the cwd stays wherever it was,
+ * so chdir("/") must follow, or the cwd would be a door outside the new root.
+ * Even then the door is only closed, not gone: a process that may call
+ * chroot() again can put its root below its cwd and walk ".." out to the
+ * mount namespace's real top (rootfs-images/tools/breakout.c does it).
+ */
+void do_chroot(struct reply *r, struct request *rq)
+{
+	const char *path = rq->argv[0];
+
+	call_begin(r, "chroot(%s)", cq(path));
+	if (!call_end(r, chroot(path)))
+		return;
+	call_begin(r, "chdir(\"/\")");
+	call_end(r, chdir("/"));
+}
+// [/step]
+
+// [step:detach-old-root]
+/* MNT_DETACH: the old root is still busy (open files, other processes' cwd),
+ * so unhook it now and let the kernel free it when the last user lets go. */
+void do_detach(struct reply *r, struct request *rq)
+{
+	char path[PATH_MAX];
+
+	if (!join_path(r, path, "/", rq->argv[0]))
+		return;
+	call_begin(r, "umount2(%s, MNT_DETACH)", cq(path));
+	if (!call_end(r, umount2(path, MNT_DETACH)))
+		return;
+	call_begin(r, "rmdir(%s)", cq(path));
+	call_end(r, rmdir(path));
+}
+// [/step]
+
+/* Only a missing directory costs a call: an existing one is no news. */
+static bool ensure_dir(struct reply *r, const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		return true;
+	call_begin(r, "mkdir(%s, 0755)", cq(path));
+	return call_try(r, mkdir(path, 0755));
+}
+
+// [step:mount]
+static const struct fs_mount {
+	const char *kind, *source, *target, *fstype;
+	unsigned long flags;
+	const char *flags_text, *data;
+} fs_mounts[] = {
+	{ "proc", "proc", "/proc", "proc", FLAGS(MS_NOSUID|MS_NODEV|MS_NOEXEC), NULL },
+	{ "sys", "sysfs", "/sys", "sysfs", FLAGS(MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_RDONLY), NULL },
+	{ "tmp", "tmpfs", "/tmp", "tmpfs", FLAGS(MS_NOSUID|MS_NODEV), "mode=1777" },
+	{ "dev", "tmpfs", "/dev", "tmpfs", FLAGS(MS_NOSUID|MS_STRICTATIME), "mode=755,size=65536k" },
+};
+
+static bool mount_fs(struct reply *r, const struct fs_mount *m)
+{
+	if (!ensure_dir(r, m->target)) {
+		r->ok = false;
+		return false;
+	}
+	call_begin(r, "mount(%s, %s, %s, %s, %s)", cq(m->source), cq(m->target),
+		   cq(m->fstype), m->flags_text, cq(m->data));
+	return call_end(r, mount(m->source, m->target, m->fstype, m->flags, m->data));
+}
+
+static bool make_dev_node(struct reply *r, const char *name, unsigned major, unsigned minor)
+{
+	char path[64], host[PATH_MAX + 64];
+
+	snprintf(path, sizeof path, "/dev/%s", name);
+	call_begin(r, "mknod(%s, S_IFCHR|0666, makedev(%u, %u))", cq(path), major, minor);
+	if (call_try(r, mknod(path, S_IFCHR | 0666, makedev(major, minor))))
+		return true;
+	if (errno != EPERM)
+		return false;
+	/* In a user namespace device nodes are out of reach (no CAP_MKNOD that
+	 * counts, and its tmpfs is nodev anyway), so borrow the host's node:
+	 * an empty file as the mount point, then a bind mount onto it. */
+	call_begin(r, "mknod(%s, S_IFREG|0666, 0)", cq(path));
+	if (!call_try(r, mknod(path, S_IFREG | 0666, 0)))
+		return false;
+	snprintf(host, sizeof host, "%s/dev/%s", old_root, name);
+	call_begin(r, "mount(%s, %s, NULL, MS_BIND, NULL)", cq(host), cq(path));
+	return call_try(r, mount(host, path, NULL, MS_BIND, NULL));
+}
+
+/* A devpts instance of our own: the container sees only its own ptys. */
+static void mount_devpts(struct reply *r)
+{
+	static const char *const opts[] = {
+		"newinstance,ptmxmode=0666,mode=0620,gid=5",
+		"newinstance,ptmxmode=0666,mode=0620",  /* gid 5 unmapped: EINVAL */
+	};
+
+	if (!ensure_dir(r, "/dev/pts"))
+		return;
+	for (size_t i = 0; i < COUNT(opts); i++) {
+		call_begin(r, "mount(\"devpts\", \"/dev/pts\", \"devpts\", MS_NOSUID|MS_NOEXEC, %s)",
+			   cq(opts[i]));
+		if (call_try(r, mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, opts[i]))
+		    || errno != EINVAL)
+			return;
+	}
+}
+
+static void mount_dev(struct reply *r, const struct fs_mount *m)
+{
+	static const struct { const char *name; unsigned major, minor; } nodes[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	};
+	static const char *const links[][2] = {
+		{ "pts/ptmx", "/dev/ptmx" }, { "/proc/self/fd", "/dev/fd" },
+		{ "/proc/self/fd/0", "/dev/stdin" }, { "/proc/self/fd/1", "/dev/stdout" },
+		{ "/proc/self/fd/2", "/dev/stderr" },
+	};
+
+	if (!mount_fs(r, m))
+		return;
+	mode_t saved = umask(0);        /* 0666 is the point: keep the umask out */
+	for (size_t i = 0; i < COUNT(nodes); i++)
+		r->ok &= make_dev_node(r, nodes[i].name, nodes[i].major, nodes[i].minor);
+	umask(saved);
+	mount_devpts(r);
+	for (size_t i = 0; i < COUNT(links); i++) {
+		call_begin(r, "symlink(%s, %s)", cq(links[i][0]), cq(links[i][1]));
+		call_try(r, symlink(links[i][0], links[i][1]));
+	}
+}
+
+void do_mount(struct reply *r, struct request *rq)
+{
+	for (size_t i = 0; i < COUNT(fs_mounts); i++) {
+		const struct fs_mount *m = &fs_mounts[i];
+		if (strcmp(rq->argv[0], m->kind) != 0)
+			continue;
+		if (strcmp(m->kind, "dev") == 0)
+			mount_dev(r, m);
+		else
+			mount_fs(r, m);
+		return;
+	}
+	reply_error(r, "MOUNT takes proc, sys, dev or tmp");
+}
+// [/step]
+
+// [step:unshare]
+void do_unshare(struct reply *r, struct request *rq)
+{
+	unsigned long flags = 0;
+
+	if (!parse_ns_flags(r, rq->argv[0], &flags))
+		return;
+	call_begin(r, "unshare(%s)", clone_flags_text(flags, NULL));
+	call_end(r, unshare((int)flags));
+}
+// [/step]
+
+/* ENV names the file an interactive POSIX shell reads at start: an image sets its
+ * prompt there (PS1 escapes differ between shells; "# " is understood by all). */
+const char *const container_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/root", "TERM=xterm-256color", "LANG=C.UTF-8", "PS1=# ",
+	"ENV=/etc/shrc", NULL,
+};
+
+// [step:exec]
+/*
+ * A successful execve() never returns, so C cannot report it. C tells P what
+ * it is about to run; its socket is CLOEXEC, so the kernel closes it the
+ * moment the new program replaces C, and P takes that EOF as "execve worked"
+ * (runc's trick). The trace line goes out first, for the same reason: after
+ * a successful execve() nobody could print it before the new program talks.
+ */
+void do_exec(struct reply *r, struct request *rq)
+{
+	char text[CALL_MAX], notice[CALL_MAX + 16];
+	struct sb s;
+
+	sb_init(&s, text, sizeof text);
+	sb_printf(&s, "execve(%s, [", cq(rq->argv[0]));
+	for (int i = 0; i < rq->argc; i++) {
+		if (s.len + 4 * QUOTE_MAX + 32 > sizeof text) {
+			sb_printf(&s, ", ...");
+			break;
+		}
+		sb_printf(&s, "%s", i ? ", " : "");
+		sb_cquote(&s, rq->argv[i]);
+	}
+	sb_printf(&s, "], envp)");
+	close_fds_except(uplink);
+	snprintf(notice, sizeof notice, EXEC_NOTICE "%s\n", text);
+	send_up(notice, strlen(notice));
+	trace("%s ...", text);
+	call_begin(r, "%s", text);
+	call_end(r, execve(rq->argv[0], rq->argv, (char **)container_env));
+}
+// [/step]
