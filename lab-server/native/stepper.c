@@ -16,8 +16,6 @@
  *  "2 HOSTNAME box1" ------>  forwards the line    ------->  sethostname()
  *                    <------  relays the reply     <-------  {"seq":2,...}
  *      ... PROPAGATION, BIND, PIVOT, CHROOT, MOUNT, DETACH, UNSHARE go like 2 ...
- *  (PING is answered at once with no calls: it times a bare round trip. The
- *  server never sends it.)
  *  "9 EXEC /bin/sh"  ------>  forwards the line    ------->
  *                             notes the call text  <-------  "!execve <call text>"
  *                                                            execve()
@@ -62,10 +60,9 @@
 #include "steps.h"
 #include "util.h"
 
-static verb_fn do_ping, do_clone;
+static verb_fn do_clone;
 
 static const struct verb verbs[] = {
-	{ "PING",        0, 0, false, do_ping },
 	{ "CLONE",       1, 3, false, do_clone },
 	{ "SETID",       2, 2, true,  do_setid },
 	{ "HOSTNAME",    1, 1, true,  do_hostname },
@@ -135,8 +132,6 @@ static struct child_proc {
 	char exec_call[CALL_MAX];       /* from C's EXEC_NOTICE */
 	struct reader rd;
 } child = { .pidfd = -1, .sock = -1 };
-
-static void do_ping(struct reply *r, struct request *rq) { (void)r, (void)rq; }
 
 /* The clone itself is chapter code (steps.c); P's part is to keep hold of C. */
 static void do_clone(struct reply *r, struct request *rq)
