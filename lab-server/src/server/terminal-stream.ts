@@ -81,8 +81,10 @@ export class TerminalStream {
   }
 
   private schedule(): void {
+    // A whole frame goes even behind a write in flight: the water marks bound what waits in
+    // the socket, and it waits as large buffers, not as the thousands of small reads of `yes`.
+    if (this.pendingBytes >= MAX_FRAME) return this.flush(true);
     if (this.inFlight > 0) return this.checkWater(); // the write's callback schedules again
-    if (this.pendingBytes >= MAX_FRAME) return this.flush();
     if (this.pendingBytes === 0 || this.scheduled === this.flushes) return;
     const mine = (this.scheduled = this.flushes);
     const flush = () => mine === this.flushes && this.flush();
@@ -141,9 +143,9 @@ export class TerminalStream {
   }
 
   /** Several pty reads become one frame: fewer, larger WebSocket messages. */
-  private flush(): void {
+  private flush(whole = false): void {
     this.flushes++;
-    if (this.inFlight > 0) return; // the write in flight schedules what waits
+    if (this.inFlight > 0 && !whole) return; // the write in flight schedules what waits
     this.pendingBytes = 0;
     for (const channel of [CHANNEL.main, CHANNEL.peek]) {
       const chunks = this.pending[channel]!;
