@@ -1,6 +1,8 @@
 // The command line, as a person runs it: doctor, play, lessons lint, cleanup, --help.
 import { spawnSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const stepbox = (...args: string[]) => spawnSync('node', ['lab-server/bin/stepbox.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -39,6 +41,30 @@ describe('stepbox CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('✓'))).toHaveLength(20);
     expect(stepbox('play', 'no-such-lesson').status).not.toBe(0);
+  });
+
+  it('play fails a task whose check holds before its solution runs, and passes one that needs it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepbox-lessons-'));
+    try {
+      const lesson = (id: string, check: string, solution: string) => {
+        mkdirSync(join(dir, id));
+        const text = '::: en\nA test.\n:::\n::: zh\n一个测试。\n:::\n';
+        writeFileSync(join(dir, id, 'lesson.md'), `---\ntitle: { en: Test, zh: 测试 }\n---\n${text}`);
+        const task = `  - id: t\n    title: { en: A task, zh: 一个任务 }\n    hint: { en: A hint, zh: 一个提示 }\n    check: ${check}\n    solution: ${solution}\n`;
+        writeFileSync(join(dir, id, '01-clone.md'), `---\nkind: clone\ntitle: { en: Clone, zh: 克隆 }\nparams:\n  flags: [CLONE_NEWUTS]\ntasks:\n${task}---\n${text}`);
+      };
+      // True from the start: the container's host name is never empty.
+      lesson('vacuous', '{ kind: inside, argv: [hostname], matches: "." }', 'hostname box1');
+      lesson('earned', '{ kind: inside, argv: [hostname], equals: box1 }', 'hostname box1');
+      const vacuous = stepbox('play', 'vacuous', '--dir', dir);
+      expect(vacuous.status).not.toBe(0);
+      expect(vacuous.stdout).toContain('its check already holds before the solution runs');
+      const earned = stepbox('play', 'earned', '--dir', dir);
+      expect(earned.status, earned.stdout).toBe(0);
+      expect(earned.stdout).toMatch(/✓ task t/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lessons lint is clean, cleanup runs, --help answers everywhere', () => {

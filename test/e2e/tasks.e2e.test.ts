@@ -44,30 +44,30 @@ describe('tasks of the UTS lesson', () => {
     await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('0 of 2 steps');
     expect(await page.locator('#step-02-exec .tasks h3').innerText()).toMatch(/try it/i);
     expect(await page.locator('#step-02-exec li.task').count()).toBe(2);
-    expect([await stateOf(page, 'rename'), await stateOf(page, 'host-kept')]).toEqual(['open', 'open']);
+    expect([await stateOf(page, 'rename'), await stateOf(page, 'domain')]).toEqual(['open', 'open']);
     expect(await page.locator('#step-02-exec .tasks').getAttribute('data-watched')).toBe('false');
     expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('0/2 tasks');
     // The first step has no tasks, and no empty "Try it" either.
     expect(await page.locator('#step-01-clone .tasks').count()).toBe(0);
   });
 
-  test('after the shell step, the server checks them: the host kept its name, the container is not renamed yet', async () => {
+  test('after the shell step, the server checks them: nothing is done yet', async () => {
     await runStep(page, '01-clone');
     await runStep(page, '02-exec');
     await expect.poll(() => page.locator('#step-02-exec .tasks').getAttribute('data-watched')).toBe('true');
-    await expect.poll(() => stateOf(page, 'host-kept'), { timeout: 10_000 }).toBe('done');
-    expect(await stateOf(page, 'rename')).toBe('open');
-    expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('1/2 tasks');
+    expect([await stateOf(page, 'rename'), await stateOf(page, 'domain')]).toEqual(['open', 'open']);
+    expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('0/2 tasks');
   }, 60_000);
 
   test('renaming the container in the terminal turns the task done, and says so', async () => {
     await shell(page, 'hostname box1');
     await expect.poll(() => stateOf(page, 'rename'), { timeout: 8_000 }).toBe('done');
-    expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('2/2 tasks');
+    expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('1/2 tasks');
     // Screen readers hear it once, from a polite live region.
     await expect.poll(() => page.locator('[data-testid="task-news"]').textContent()).toContain('Task done: Give the container the host name box1');
-    // The host's own name is untouched: the namespace is the container's alone.
-    expect(await stateOf(page, 'host-kept')).toBe('done');
+    await shell(page, 'echo lab > /proc/sys/kernel/domainname');
+    await expect.poll(() => stateOf(page, 'domain'), { timeout: 8_000 }).toBe('done');
+    expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('2/2 tasks');
   });
 
   test('the Hint button shows the hint, and hides it again', async () => {
@@ -134,7 +134,7 @@ describe('tasks of the UTS lesson', () => {
     expect(await page.locator('#step-02-exec .tasks-badge').innerText()).toBe('任务 2/2');
     const options = await page.locator('.topbar .lesson-pick option').allTextContents();
     expect(options).toContain('UTS 命名空间：自己的主机名');
-    await task(page, 'host-kept').locator('button.hint-toggle').click();
+    await task(page, 'domain').locator('button.hint-toggle').click();
     await page.evaluate(() => document.querySelector('#step-02-exec .tasks')!.scrollIntoView({ block: 'center' }));
     await page.waitForTimeout(200);
     await page.screenshot({ path: join(SHOTS, 'tasks-dark-zh.png') });
@@ -145,7 +145,7 @@ describe('tasks of the UTS lesson', () => {
     await restart.click();
     await restart.click();
     await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('已完成 0 / 2 步');
-    expect([await stateOf(page, 'rename'), await stateOf(page, 'host-kept')]).toEqual(['open', 'open']);
+    expect([await stateOf(page, 'rename'), await stateOf(page, 'domain')]).toEqual(['open', 'open']);
     expect(await page.locator('#step-02-exec .tasks').getAttribute('data-watched')).toBe('false');
   });
 });
@@ -161,7 +161,9 @@ describe('a task left open', () => {
       await page.goto(`${lab.origin}/#/ns-uts`);
       await expect.poll(() => page.locator('article[data-step-id]').count()).toBe(2);
       await page.locator('.topbar .run-all').click();
-      await expect.poll(() => stateOf(page, 'host-kept'), { timeout: 30_000 }).toBe('done');
+      await expect.poll(() => page.locator('#step-02-exec .tasks').getAttribute('data-watched'), { timeout: 30_000 }).toBe('true');
+      await shell(page, 'echo lab > /proc/sys/kernel/domainname');
+      await expect.poll(() => stateOf(page, 'domain'), { timeout: 30_000 }).toBe('done');
       const rename = task(page, 'rename');
       expect(await rename.getAttribute('data-state')).toBe('open');
 
@@ -171,7 +173,7 @@ describe('a task left open', () => {
       await expect.poll(() => rename.locator('.hint').isVisible()).toBe(true);
       expect(await rename.locator('button.hint-toggle').getAttribute('aria-expanded')).toBe('true');
       // A task that holds needs no help.
-      expect(await task(page, 'host-kept').locator('.hint').isVisible()).toBe(false);
+      expect(await task(page, 'domain').locator('.hint').isVisible()).toBe(false);
     } finally {
       await context.close();
     }

@@ -4,7 +4,7 @@ import { Lab } from '../session/lab.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 import { Playthrough } from '../course/playthrough.ts';
 import { loadLesson } from '../lessons/load.ts';
-import { solveTask } from '../course/tasks.ts';
+import { solveTask, taskDone } from '../course/tasks.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { mainCall } from '../protocol/calls.ts';
 import { reapOnExit } from './reap-on-exit.ts';
@@ -51,9 +51,13 @@ export async function play(id: string, opts: PlayOptions): Promise<number> {
         break;
       }
       for (const task of step.tasks) {
-        const done = await solveTask(session, task);
-        if (opts.json) console.log(JSON.stringify({ stepId: step.id, task: task.id, ok: done }));
-        else console.log(`  ${done ? '✓' : '✗'} task ${task.id}: ${task.title.en}`);
+        // A check that holds before the student has done anything would tick itself: it
+        // proves nothing, so the lesson fails here, before its solution is typed.
+        const already = await taskDone(session, task);
+        const done = !already && (await solveTask(session, task));
+        const why = already ? 'its check already holds before the solution runs' : done ? '' : 'its check never held after the solution';
+        if (opts.json) console.log(JSON.stringify({ stepId: step.id, task: task.id, ok: done, ...(why ? { why } : {}) }));
+        else console.log(`  ${done ? '✓' : '✗'} task ${task.id}: ${task.title.en}${why ? `\n    ${why}` : ''}`);
         if (!done) failed = true;
       }
       if (failed) break;
