@@ -46,9 +46,10 @@ export interface Terminals {
 export class TerminalStream {
   private pending: Buffer[][] = [[], []];
   private pendingBytes = 0;
-  /** A flush is on its way; bumped by every flush, so that one scheduled earlier does nothing. */
-  private scheduled: number | null = null;
+  /** Counts flushes: a flush scheduled before the latest one finds nothing left to do. */
   private flushes = 0;
+  /** The flush on its way, if any: after which flush it was asked for, and how soon. */
+  private scheduled: { at: number; when: 'soon' | 'later' } | null = null;
   /** When output last left, to tell a stream from a reply to a keystroke. */
   private lastSent = -Infinity;
   /** Keystrokes went in since output last left: what comes next is their echo. */
@@ -85,10 +86,15 @@ export class TerminalStream {
     // the socket, and it waits as large buffers, not as the thousands of small reads of `yes`.
     if (this.pendingBytes >= MAX_FRAME) return this.flush(true);
     if (this.inFlight > 0) return this.checkWater(); // the write's callback schedules again
-    if (this.pendingBytes === 0 || this.scheduled === this.flushes) return;
-    const mine = (this.scheduled = this.flushes);
-    const flush = () => mine === this.flushes && this.flush();
-    if (!this.typed && performance.now() - this.lastSent < STREAM_GAP_MS) this.timers.after(STREAM_WAIT_MS, flush);
+    if (this.pendingBytes === 0) return;
+    const stream = !this.typed && performance.now() - this.lastSent < STREAM_GAP_MS;
+    // An echo does not wait behind a stream's timer: it asks for the next turn of the loop.
+    const wanted = stream ? 'later' : 'soon';
+    if (this.scheduled?.at === this.flushes && (this.scheduled.when === 'soon' || wanted === 'later')) return;
+    const at = this.flushes;
+    this.scheduled = { at, when: wanted };
+    const flush = () => at === this.flushes && this.flush();
+    if (stream) this.timers.after(STREAM_WAIT_MS, flush);
     else setImmediate(flush);
   }
 
