@@ -28,10 +28,14 @@ export function knobsFor(limit: Limit, version: 1 | 2, device: DeviceResolver): 
         { file: 'cpuset.mems', value: limit.mems },
         { file: 'cpuset.cpus', value: limit.cpus },
       ];
-    case 'memory':
-      return version === 1
-        ? [{ file: 'memory.limit_in_bytes', value: limit.maxBytes === 'max' ? '-1' : String(limit.maxBytes) }]
-        : [{ file: 'memory.max', value: String(limit.maxBytes) }];
+    case 'memory': {
+      const { maxBytes, swapBytes } = limit;
+      if (version === 2) return [{ file: 'memory.max', value: String(maxBytes) }, ...(swapBytes === undefined ? [] : [{ file: 'memory.swap.max', value: String(swapBytes) }])];
+      // v1 limits memory and swap together, and the kernel refuses a sum below the memory
+      // limit: memory first, then the sum.
+      const sum = maxBytes === 'max' || swapBytes === 'max' ? '-1' : String(maxBytes + (swapBytes ?? 0));
+      return [{ file: 'memory.limit_in_bytes', value: maxBytes === 'max' ? '-1' : String(maxBytes) }, ...(swapBytes === undefined ? [] : [{ file: 'memory.memsw.limit_in_bytes', value: sum }])];
+    }
     case 'pids':
       return [{ file: 'pids.max', value: String(limit.max) }];
     case 'freezer':

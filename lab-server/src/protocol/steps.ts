@@ -30,7 +30,12 @@ const ifName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, 'an interfa
 export const Limit = z.discriminatedUnion('controller', [
   z.object({ controller: z.literal('cpu'), quotaUs: z.union([z.literal('max'), z.number().int().min(1000).max(10_000_000)]), periodUs: z.number().int().min(1000).max(1_000_000) }),
   z.object({ controller: z.literal('cpuset'), cpus: cpuList, mems: cpuList }),
-  z.object({ controller: z.literal('memory'), maxBytes: maxOrCount }),
+  z.object({
+    controller: z.literal('memory'),
+    maxBytes: maxOrCount,
+    /** Swap the group may use on top of its memory; 0: none. Unset, the kernel's default (as much as there is). */
+    swapBytes: maxOrCount.optional(),
+  }),
   z.object({ controller: z.literal('pids'), max: maxOrCount }),
   z.object({ controller: z.literal('freezer'), state: z.enum(['FROZEN', 'THAWED']) }),
   z.object({ controller: z.literal('blkio'), device: devNumber.optional(), readBps: count.optional(), writeBps: count.optional(), weight: z.number().int().min(10).max(1000).optional() }),
