@@ -21,7 +21,7 @@ const MAY_USE: Record<string, string[]> = {
   rootfs: kernel,
   steps: pieces,
   session: ['steps', ...pieces],
-  lessons: ['rootfs', 'protocol'],
+  lessons: ['rootfs', 'cgroup', 'protocol'],
   course: ['lessons', 'session', 'steps', ...pieces],
   server: ['course', 'lessons', 'session', 'steps', ...pieces],
   cli: ['server', 'course', 'lessons', 'session', 'steps', ...pieces],

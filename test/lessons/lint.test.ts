@@ -104,6 +104,25 @@ describe('lessons lint', () => {
     expect(bad.map((p) => `${p.file}: ${p.message}`)).toEqual([]);
   });
 
+  it('a group file of one cgroup version must say which: in an expectation, and in a file check', () => {
+    edit('02-cgroup-create.md', '  limits: [{ controller: pids, max: 8 }]', '  limits: [{ controller: pids, max: 8 }, { controller: memory, maxBytes: 1048576 }]');
+    edit('02-cgroup-create.md', 'controllers: [pids]', 'controllers: [pids, memory]');
+    edit('02-cgroup-create.md', 'limit: { controller: pids, file: pids.max, value: "8" }', 'limit: { controller: memory, file: memory.limit_in_bytes, value: "1048576" }');
+    edit('03-exec.md', '"{cgroup:pids}/pids.max"', '"{cgroup:pids}/tasks"');
+    expectError('02-cgroup-create.md', /expect\.limit: memory\.limit_in_bytes is a cgroup v1 file: write v1: \{ file: memory\.limit_in_bytes/);
+    expectError('03-exec.md', /task "limit": tasks is a cgroup v1 file: say so with cgroup: 1/);
+  });
+
+  it('v1 and v2 forms of an expectation: each file on its own version, and one the lab reads back', () => {
+    edit('02-cgroup-create.md', '  limits: [{ controller: pids, max: 8 }]', '  limits: [{ controller: pids, max: 8 }, { controller: memory, maxBytes: 1048576 }]');
+    edit('02-cgroup-create.md', 'controllers: [pids]', 'controllers: [pids, memory]');
+    edit('02-cgroup-create.md', 'limit: { controller: pids, file: pids.max, value: "8" }', 'limit: { controller: memory, v1: { file: memory.max, value: "1048576" }, v2: { file: memory.high, value: "1048576" } }');
+    expectError('02-cgroup-create.md', /expect\.limit\.v1: memory\.max is a cgroup v2 file/);
+    expectError('02-cgroup-create.md', /expect\.limit\.v2: the lab does not read memory\.high back on cgroup v2; for memory it reads memory\.max, memory\.current/);
+    edit('02-cgroup-create.md', 'v1: { file: memory.max, value: "1048576" }, v2: { file: memory.high, value: "1048576" }', 'v1: { file: memory.limit_in_bytes, value: "1048576" }, v2: { file: memory.max, value: "1048576" }');
+    expect(errors()).toEqual([]);
+  });
+
   it('unknown step kinds, with the nearest name', () => {
     edit('01-clone.md', 'kind: clone', 'kind: clonee');
     expectError('01-clone.md', /unknown step kind "clonee" \(did you mean clone\?\)/);

@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { STEPPER } from '../helper/client.ts';
-import type { Controller } from '../protocol/kernel.ts';
+import { COUNTERS, type Controller, type Counter } from '../protocol/kernel.ts';
+import { counterSource } from '../cgroup/counters.ts';
 import type { Session } from '../session/session.ts';
 import { isAlive } from '../sys/proc.ts';
 import { escaped, stayedInside } from './escape.ts';
@@ -38,11 +39,28 @@ function hostPath(session: Session, path: string): string {
     });
 }
 
+/** A counter of the session's group, from this machine's file for it; null if there is none yet. */
+function readCounter(session: Session, counter: Counter): number | null {
+  const controller = COUNTERS[counter];
+  const home = session.cgroups.home(controller);
+  if (!home || !session.state.cgroups[controller]) return null;
+  const source = counterSource(counter, home.hierarchy.version);
+  return source.read(session.cgroups.read(controller, session.name, source.file));
+}
+
+/** Whether the group a path names is on that cgroup version here: a file of the other does not exist. */
+function onVersion(session: Session, path: string, version: 1 | 2): boolean {
+  const c = /^\{cgroup:([a-z_]+)\}/.exec(path)?.[1] as Controller | undefined;
+  return c === undefined || session.cgroups.home(c)?.hierarchy.version === version;
+}
+
 /** Does the kernel say the task is done? Any failure to ask counts as "not yet". */
 export async function taskDone(session: Session, task: Task): Promise<boolean> {
   try {
     const c = task.check;
     if (c.kind === 'escaped') return c.expect ? escaped(session) : stayedInside(session);
+    if (c.kind === 'counter') return (readCounter(session, c.counter) ?? -1) >= c.atLeast;
+    if (c.kind === 'file' && c.cgroup !== undefined && !onVersion(session, c.path, c.cgroup)) return false;
     const text = c.kind === 'inside' ? await inside(session, c.argv) : readFileSync(hostPath(session, c.path), 'utf8');
     return matches(text, c);
   } catch {

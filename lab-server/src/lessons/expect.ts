@@ -19,9 +19,14 @@ export function evaluate(expect: Expect, s: Snapshot): Check[] {
     add(!!row, `in the session's ${c} cgroup: ${row?.path ?? 'no'}`, `已在会话的 ${c} 控制组中：${row?.path ?? '否'}`);
   }
   if (expect.limit) {
-    const { controller, file, value } = expect.limit;
-    const row = s.limits.find((l) => l.controller === controller && l.file === file);
-    add(row?.value === value, `${file} reads ${row?.value ?? '(missing)'}`, `${file} 的值为 ${row?.value ?? '（缺失）'}`);
+    const { controller, file, value, v1, v2 } = expect.limit;
+    // The snapshot reads back one version's files: whichever of these it holds is this machine's.
+    const forms = [file !== undefined && value !== undefined ? { file, value } : undefined, v1, v2].filter((f) => f !== undefined);
+    const want = forms.find((f) => s.limits.some((l) => l.controller === controller && l.file === f.file)) ?? forms[0];
+    if (want) {
+      const row = s.limits.find((l) => l.controller === controller && l.file === want.file);
+      add(row?.value === want.value, `${want.file} reads ${row?.value ?? '(missing)'}`, `${want.file} 的值为 ${row?.value ?? '（缺失）'}`);
+    }
   }
   if (expect.mounted) {
     const m = s.mounts.find((x) => x.target === expect.mounted);

@@ -7,6 +7,9 @@ import { STEP_KINDS, StepParams, type StepKind } from '../protocol/steps.ts';
 import { Expect, StepFront, Task, TaskCheck } from '../protocol/lesson.ts';
 import { LANGS, isObj, type Lang, type Obj } from './split.ts';
 import { suggest, zodProblems, type Problems } from './problems.ts';
+import { CONTROLLERS, type Controller } from '../protocol/kernel.ts';
+import { readbackFiles } from '../cgroup/knobs.ts';
+import { onlyOn, readBack } from '../cgroup/versions.ts';
 
 /** A text a student reads (a title, a hint, a body) with both its languages there. */
 export interface Bilingual {
@@ -97,6 +100,13 @@ function task(t: unknown, n: number, file: string, p: Problems, texts: Bilingual
       p.error(file, `${name}: matches ${JSON.stringify(check.matches)} is not a regular expression: ${(e as Error).message}`);
     }
   }
+  if (check.kind === 'file' && typeof check.path === 'string') {
+    const group = /^\{cgroup:[a-z_]+\}\/(.+)$/.exec(check.path)?.[1];
+    const only = group ? onlyOn(group) : null;
+    if (only && check.cgroup !== only) {
+      p.error(file, `${name}: ${group} is a cgroup v${only} file: say so with cgroup: ${only} (elsewhere the task cannot be done), or use a counter check, which reads the right file on either version`);
+    }
+  }
   if (typeof check.path === 'string') {
     for (const [, ph] of check.path.matchAll(/\{([^}]*)\}/g)) {
       if (ph !== 'pid' && !/^cgroup:/.test(ph!)) p.error(file, `${name}: the path has {${ph}}, which the lab does not fill in; it knows {pid} and {cgroup:<controller>}`);
@@ -149,6 +159,7 @@ export function stepFields(front: Obj, file: string, p: Problems, texts: Bilingu
     for (const k of Object.keys(out.expect)) if (!known.includes(k)) p.error(file, `expect: unknown key "${k}"${suggest(k, known)}; the keys are: ${known.join(', ')}`);
     const rest = Object.fromEntries(Object.entries(out.expect).filter(([k]) => known.includes(k)));
     for (const msg of zodProblems(Expect, rest, 'expect')) p.error(file, msg);
+    if (isObj(out.expect.limit)) limitExpected(out.expect.limit, file, p);
   }
 
   if (front.tasks !== undefined && front.tasks !== null) {
@@ -161,4 +172,32 @@ export function stepFields(front: Obj, file: string, p: Problems, texts: Bilingu
     if (id) seen.add(id);
   }
   return out;
+}
+
+/**
+ * An expected group file says which cgroup version it is for when only one has it, and
+ * names a file the lab reads back after the step (or it could never be seen).
+ */
+function limitExpected(limit: Obj, file: string, p: Problems): void {
+  const c = limit.controller as Controller;
+  if (!(CONTROLLERS as readonly string[]).includes(c)) return;
+  const top = typeof limit.file === 'string' ? limit.file : undefined;
+  if (top === undefined && !isObj(limit.v1) && !isObj(limit.v2)) {
+    return p.error(file, 'expect.limit needs file and value (a file both cgroup versions have), or v1: and v2: { file, value } where they differ');
+  }
+  if (top !== undefined && typeof limit.value !== 'string') p.error(file, `expect.limit: ${top} needs a value`);
+  const notReadBack = (f: string, v: 1 | 2, where: string) =>
+    p.error(file, `${where}: the lab does not read ${f} back on cgroup v${v}; for ${c} it reads ${readbackFiles(c, v).join(', ') || 'nothing'}`);
+  if (top !== undefined) {
+    const only = onlyOn(top);
+    if (only) p.error(file, `expect.limit: ${top} is a cgroup v${only} file: write v${only}: { file: ${top}, value: … } and give v${3 - only}: what that version shows (or leave v${3 - only} out where the step has nothing to show)`);
+    else for (const v of [1, 2] as const) if (!readBack(c, top, v)) notReadBack(top, v, 'expect.limit');
+  }
+  for (const v of [1, 2] as const) {
+    const r = limit[`v${v}`];
+    if (!isObj(r) || typeof r.file !== 'string') continue;
+    const only = onlyOn(r.file);
+    if (only && only !== v) p.error(file, `expect.limit.v${v}: ${r.file} is a cgroup v${only} file`);
+    else if (!readBack(c, r.file, v)) notReadBack(r.file, v, `expect.limit.v${v}`);
+  }
 }

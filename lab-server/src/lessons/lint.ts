@@ -5,7 +5,7 @@
 // things that exist, and that a task can be checked where it stands.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONTROLLERS } from '../protocol/kernel.ts';
+import { CONTROLLERS, COUNTERS } from '../protocol/kernel.ts';
 import { IMAGES_DIR } from '../rootfs/images.ts';
 import type { Bilingual } from './fields.ts';
 import { LESSONS_DIR } from './load.ts';
@@ -83,9 +83,12 @@ function linkCheck(texts: Bilingual[], file: string, index: Map<string, Set<stri
   }
 }
 
-/** Controllers named in a task's check as {cgroup:X}. */
+/** Controllers a task's check reads: named as {cgroup:X}, or the group of a counter. */
 function cgroupsIn(check: Obj | undefined): string[] {
-  return [...JSON.stringify(check ?? {}).matchAll(/\{cgroup:([^}]*)\}/g)].map((m) => m[1]!);
+  const named = [...JSON.stringify(check ?? {}).matchAll(/\{cgroup:([^}]*)\}/g)].map((m) => m[1]!);
+  // A counter is read from its controller's group.
+  const counter = check?.kind === 'counter' && typeof check.counter === 'string' ? (COUNTERS as Record<string, string>)[check.counter] : undefined;
+  return counter ? [...named, counter] : named;
 }
 
 function crossChecks(steps: StepRead[], p: Problems): void {

@@ -54,3 +54,33 @@ export const CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'blkio', 'memory', 'devi
 export type Controller = (typeof CONTROLLERS)[number];
 
 export type CgroupMode = 'v1' | 'hybrid' | 'v2';
+
+/**
+ * What a lesson's task may ask of a session's group, in the student's terms. Each is read
+ * from the running kernel's own file, which differs between cgroup v1 and v2
+ * (cgroup/counters.ts), so one lesson checks the same thing on either.
+ */
+export const COUNTERS = {
+  /** The most memory the group has ever used, in bytes. */
+  'memory-peak': 'memory',
+  /** Processes the OOM killer has killed in the group. */
+  'oom-kills': 'memory',
+  /** Processes (tasks) in the group now. */
+  'pids-current': 'pids',
+  /** Forks the pids limit has refused. */
+  'pids-refused': 'pids',
+  /** Periods in which the CPU quota stopped the group. */
+  'throttled-periods': 'cpu',
+  /** CPU time spent in the group's own code, in milliseconds. */
+  'user-ms': 'cpuacct',
+  /** CPU time the kernel spent on the group's behalf, in milliseconds. */
+  'system-ms': 'cpuacct',
+  /** Bytes the group has read from block devices. */
+  'io-read-bytes': 'blkio',
+  /** Bytes the group has written to block devices. */
+  'io-written-bytes': 'blkio',
+  /** 1 while the group is frozen, else 0. */
+  frozen: 'freezer',
+} as const satisfies Record<string, Controller>;
+export type Counter = keyof typeof COUNTERS;
+export const COUNTER_NAMES = Object.keys(COUNTERS) as Counter[];

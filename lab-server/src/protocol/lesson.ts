@@ -2,18 +2,28 @@
 // then one NN-name.md per step. Each file is YAML front matter and a body with one
 // `::: en` and one `::: zh` section. Adding a lesson needs no code.
 import { z } from 'zod';
-import { CONTROLLERS, NAMESPACES } from './kernel.ts';
+import { CONTROLLERS, COUNTER_NAMES, NAMESPACES, type Counter } from './kernel.ts';
 import { STEP_KINDS, type StepKind } from './steps.ts';
 
 export const Said = z.object({ en: z.string().min(1), zh: z.string().min(1) });
 
 /** What the kernel should say after the step; checked against the snapshot, never the engine's word. */
+/** One file of a group and what it must read. */
+const Readback = z.object({ file: z.string(), value: z.string() }).strict();
+
 export const Expect = z
   .object({
     newNamespaces: z.array(z.enum(NAMESPACES)),
     pidInside: z.number().int(),
     inCgroup: z.enum(CONTROLLERS),
-    limit: z.object({ controller: z.enum(CONTROLLERS), file: z.string(), value: z.string() }),
+    /**
+     * A group file read back after the step. `file` and `value` for a file both cgroup
+     * versions have (pids.max); `v1` and `v2` where they differ, each with the value that
+     * version shows. A version left out is one this step has nothing to show on.
+     */
+    limit: z
+      .object({ controller: z.enum(CONTROLLERS), file: z.string().optional(), value: z.string().optional(), v1: Readback.optional(), v2: Readback.optional() })
+      .strict(),
     mounted: z.string(),
     pivoted: z.boolean(),
     exe: z.string(),
@@ -35,8 +45,19 @@ export type Expect = z.infer<typeof Expect>;
  */
 export const TaskCheck = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('inside'), argv: z.array(z.string().min(1)).min(1).max(16), equals: z.string().optional(), matches: z.string().optional() }).strict(),
-  z.object({ kind: z.literal('file'), path: z.string().regex(/^(\/|\{cgroup:[a-z_]+\}\/)/, 'an absolute path, or one starting with {cgroup:<controller>}/'), equals: z.string().optional(), matches: z.string().optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('file'),
+      path: z.string().regex(/^(\/|\{cgroup:[a-z_]+\}\/)/, 'an absolute path, or one starting with {cgroup:<controller>}/'),
+      equals: z.string().optional(),
+      matches: z.string().optional(),
+      /** The cgroup version a group file of one version only belongs to: elsewhere the task cannot be done. */
+      cgroup: z.union([z.literal(1), z.literal(2)]).optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('escaped'), expect: z.boolean().default(true) }).strict(),
+  /** A number the kernel keeps for the session's group, read from whichever file holds it on this machine's cgroup version. */
+  z.object({ kind: z.literal('counter'), counter: z.enum(COUNTER_NAMES as [Counter, ...Counter[]]), atLeast: z.number().int().min(0) }).strict(),
 ]);
 export type TaskCheck = z.infer<typeof TaskCheck>;
 
