@@ -4,7 +4,7 @@ import { Lab } from '../session/lab.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 import { Playthrough } from '../course/playthrough.ts';
 import { loadLesson } from '../lessons/load.ts';
-import { solveTask, taskDone } from '../course/tasks.ts';
+import { notHere, solveTask, taskDone } from '../course/tasks.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { mainCall } from '../protocol/calls.ts';
 import { reapOnExit } from './reap-on-exit.ts';
@@ -37,6 +37,7 @@ export async function play(id: string, opts: PlayOptions): Promise<number> {
   const lab = await Lab.start({ image: opts.image === 'busybox' ? lesson.image : opts.image, cgroupParent: opts.cgroupParent });
   reapOnExit(() => lab.shutdown(), { signalCode: 130 });
   let failed = false;
+  let skipped = 0;
   try {
     const session = await lab.open({ cols: 200, rows: 50 });
     const course = new Playthrough(lesson, session);
@@ -51,6 +52,14 @@ export async function play(id: string, opts: PlayOptions): Promise<number> {
         break;
       }
       for (const task of step.tasks) {
+        const skip = notHere(session, task);
+        if (skip) {
+          // Said and counted, never silent: the lesson passes without it on this machine.
+          skipped++;
+          if (opts.json) console.log(JSON.stringify({ stepId: step.id, task: task.id, skipped: skip.en }));
+          else console.log(`  – task ${task.id}: skipped: ${skip.en}`);
+          continue;
+        }
         // A check that holds before the student has done anything would tick itself: it
         // proves nothing, so the lesson fails here, before its solution is typed.
         const already = await taskDone(session, task);
@@ -75,5 +84,6 @@ export async function play(id: string, opts: PlayOptions): Promise<number> {
   } finally {
     await lab.shutdown();
   }
+  if (skipped && !opts.json) console.log(`${skipped} task${skipped === 1 ? '' : 's'} skipped on this machine`);
   return failed ? 1 : 0;
 }

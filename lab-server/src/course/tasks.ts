@@ -10,6 +10,7 @@ import type { Session } from '../session/session.ts';
 import { isAlive } from '../sys/proc.ts';
 import { escaped, stayedInside } from './escape.ts';
 import type { Task } from '../protocol/lesson.ts';
+import type { Said } from '../protocol/results.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 
 const run = promisify(execFile);
@@ -52,6 +53,20 @@ function readCounter(session: Session, counter: Counter): number | null {
 function onVersion(session: Session, path: string, version: 1 | 2): boolean {
   const c = /^\{cgroup:([a-z_]+)\}/.exec(path)?.[1] as Controller | undefined;
   return c === undefined || session.cgroups.home(c)?.hierarchy.version === version;
+}
+
+/**
+ * Why a task cannot be done on this machine, or null when it can: a check of a group file
+ * of one cgroup version only, where that controller is on the other.
+ */
+export function notHere(session: Session, task: Task): Said | null {
+  const c = task.check;
+  if (c.kind !== 'file' || c.cgroup === undefined || onVersion(session, c.path, c.cgroup)) return null;
+  const file = c.path.replace(/^\{cgroup:[a-z_]+\}\//, '');
+  return {
+    en: `its check reads ${file}, a cgroup v${c.cgroup} file, and this machine has that controller on v${3 - c.cgroup}`,
+    zh: `它的检查读取 ${file}，这是 cgroup v${c.cgroup} 的文件，而这台机器上该控制器在 v${3 - c.cgroup} 上`,
+  };
 }
 
 /** Does the kernel say the task is done? Any failure to ask counts as "not yet". */
