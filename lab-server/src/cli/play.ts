@@ -4,7 +4,7 @@ import { Lab } from '../session/lab.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 import { Playthrough } from '../course/playthrough.ts';
 import { loadLesson } from '../lessons/load.ts';
-import { notHere, solveTask, taskDone } from '../course/tasks.ts';
+import { notHere, solveTask, taskDone, typeSolution } from '../course/tasks.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { mainCall } from '../protocol/calls.ts';
 import { reapOnExit } from './reap-on-exit.ts';
@@ -56,6 +56,8 @@ export async function play(id: string, opts: PlayOptions): Promise<number> {
         if (skip) {
           // Said and counted, never silent: the lesson passes without it on this machine.
           skipped++;
+          // Its solution still runs: a later task may build on what it started.
+          await typeSolution(session, task).catch(() => '');
           if (opts.json) console.log(JSON.stringify({ stepId: step.id, task: task.id, skipped: skip.en }));
           else console.log(`  – task ${task.id}: skipped: ${skip.en}`);
           continue;

@@ -83,6 +83,11 @@ export async function taskDone(session: Session, task: Task): Promise<boolean> {
   }
 }
 
+/** Type a task's solution into the container's shell, or before exec run it inside its namespaces. */
+export function typeSolution(session: Session, task: Task, timeoutMs = 8000): Promise<string> {
+  return session.state.phase === 'running' ? typeAndCapture(session, task.solution, timeoutMs) : inside(session, ['/bin/sh', '-c', task.solution]);
+}
+
 /**
  * Do what a student would: type the solution into the container's shell (or, before exec,
  * run it inside the container's namespaces), then wait for the kernel to agree.
@@ -91,7 +96,7 @@ export async function solveTask(session: Session, task: Task, timeoutMs = 8000):
   // A solution that ends the shell or never returns (e.g. it starts a shell of its own) is
   // the check's to judge, not a crash: the check is asked while it runs, too.
   let running = true;
-  const typed = session.state.phase === 'running' ? typeAndCapture(session, task.solution, timeoutMs) : inside(session, ['/bin/sh', '-c', task.solution]);
+  const typed = typeSolution(session, task, timeoutMs);
   void typed.catch(() => '').finally(() => (running = false));
   /** Ask the check every 100 ms for up to timeoutMs, while keepGoing holds. */
   const poll = async (keepGoing: () => boolean) => {
