@@ -20,17 +20,14 @@ export function evaluate(expect: Expect, s: Snapshot): Check[] {
   }
   if (expect.limit) {
     const { controller, file, value, v1, v2 } = expect.limit;
-    // The snapshot reads back one version's files: whichever of these it holds is this machine's.
-    const forms = [file !== undefined && value !== undefined ? { file, value } : undefined, v1, v2].filter((f) => f !== undefined);
-    const rows = s.limits.filter((l) => l.controller === controller);
-    const want = forms.find((f) => rows.some((l) => l.file === f.file));
-    // The group is there but shows none of these files: the lesson left this machine's
-    // version out, as one where the step has nothing to show (lint makes sure the files
-    // it does name are read back on their version). No group at all is a failure.
-    if (want || rows.length === 0) {
-      const show = want ?? forms[0]!;
-      const row = rows.find((l) => l.file === show.file);
-      add(row?.value === show.value, `${show.file} reads ${row?.value ?? '(missing)'}`, `${show.file} 的值为 ${row?.value ?? '（缺失）'}`);
+    const version = s.cgroupVersions[controller];
+    // The form for this machine's version; none where the lesson left that version out,
+    // as one the step has nothing to show on. No group at all is a failure.
+    const both = file !== undefined && value !== undefined ? { file, value } : undefined;
+    const want = both ?? (version === undefined ? (v1 ?? v2) : version === 1 ? v1 : v2);
+    if (want) {
+      const row = s.limits.find((l) => l.controller === controller && l.file === want.file);
+      add(row?.value === want.value, `${want.file} reads ${row?.value ?? '(missing)'}`, `${want.file} 的值为 ${row?.value ?? '（缺失）'}`);
     }
   }
   if (expect.mounted) {

@@ -60,6 +60,8 @@ export interface Snapshot {
   namespaces: NamespaceRow[];
   cgroups: CgroupRow[];
   limits: LimitRow[];
+  /** The cgroup version of each controller, as this machine mounts it (v2 for all on a v2-only machine). */
+  cgroupVersions: Partial<Record<Controller, 1 | 2>>;
   uidMap: string;
   gidMap: string;
   /** readlink /proc/<pid>/root as the host sees it. */

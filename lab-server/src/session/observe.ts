@@ -22,8 +22,12 @@ export function observe(state: State, cgroups: CgroupTree, session: string): Sna
     return { type, host, container, isNew: container !== null && container !== host };
   });
   const limits: LimitRow[] = [];
+  const cgroupVersions: Snapshot['cgroupVersions'] = {};
   for (const c of CONTROLLERS) {
     const home = cgroups.home(c);
+    // On a v2-only machine a controller v2 lacks (devices, net_cls) is still a v2 question.
+    const version = home?.hierarchy.version ?? (cgroups.host.mode === 'v2' ? 2 : undefined);
+    if (version !== undefined) cgroupVersions[c] = version;
     if (!home || !state.cgroups[c]) continue;
     for (const file of readbackFiles(c, home.hierarchy.version)) limits.push({ controller: c, file, value: cgroups.read(c, session, file) });
   }
@@ -34,6 +38,7 @@ export function observe(state: State, cgroups: CgroupTree, session: string): Sna
     namespaces,
     cgroups: at === null ? [] : cgroupLines(at).map((l) => ({ hierarchy: l.controllers || 'unified', path: l.path, ours: l.path.endsWith(`/${session}`) })),
     limits,
+    cgroupVersions,
     uidMap: at === null ? '' : readProcFile(at, 'uid_map').trim(),
     gidMap: at === null ? '' : readProcFile(at, 'gid_map').trim(),
     root: at === null ? null : procLink(at, 'root'),

@@ -107,6 +107,21 @@ const LOOP_CLR_FD = 0x4c01;
 const LOOP_CTL_GET_FREE = 0x4c82;
 
 /**
+ * A device node the kernel has just made: devtmpfs creates it from a kernel thread, so on a
+ * slow machine it can appear a moment after the device itself (losetup waits too).
+ */
+function openNode(path: string, ms = 2000): number {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (const t0 = Date.now(); ; Atomics.wait(pause, 0, 0, 10)) {
+    try {
+      return openSync(path, 'r+');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || Date.now() - t0 > ms) throw e;
+    }
+  }
+}
+
+/**
  * Attach a file to a free loop device, as `losetup --find` does: ask /dev/loop-control for a
  * free index, then hand the file's fd to that device. Another process may take the same
  * index in between (EBUSY): then ask again.
@@ -117,7 +132,7 @@ export function loopAttach(file: string): number {
   try {
     for (let attempt = 0; ; attempt++) {
       const index = check(c.ioctl(control, LOOP_CTL_GET_FREE), 'ioctl("/dev/loop-control", LOOP_CTL_GET_FREE)');
-      const loop = openSync(`/dev/loop${index}`, 'r+');
+      const loop = openNode(`/dev/loop${index}`);
       try {
         check(c.ioctl(loop, LOOP_SET_FD, 'int', backing), `ioctl("/dev/loop${index}", LOOP_SET_FD, fd of ${file})`);
         return index;
