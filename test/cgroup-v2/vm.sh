@@ -27,7 +27,7 @@ CPUS="${STEPBOX_VM_CPUS:-2}"
 # 9p, overlay, virtio-rng). Space separated module names; dependencies are
 # resolved automatically. There is no modprobe inside the VM, so anything a
 # test needs from a module has to be listed here.
-EXTRA_MODULES="${STEPBOX_VM_MODULES-veth bridge null_blk}"
+EXTRA_MODULES="${STEPBOX_VM_MODULES-veth bridge null_blk loop}"
 CWD="$PROJECT_ROOT"
 CGROUP=""
 LOG_COPY=""
@@ -64,7 +64,7 @@ Options:
 
 Environment: STEPBOX_VM_CACHE (default /var/cache/stepbox-vm),
 STEPBOX_VM_TIMEOUT, STEPBOX_VM_MEM, STEPBOX_VM_CPUS, STEPBOX_VM_CPU (qemu -cpu model, default max),
-STEPBOX_VM_MODULES (extra modules to load, default "veth bridge null_blk"),
+STEPBOX_VM_MODULES (extra modules to load, default "veth bridge null_blk loop"),
 STEPBOX_VM_KERNEL_PKG (Debian package to take the kernel from),
 STEPBOX_VM_VERBOSE=1 (progress messages on stderr).
 
