@@ -9,7 +9,7 @@ import { counterSource } from '../cgroup/counters.ts';
 import type { Session } from '../session/session.ts';
 import { isAlive } from '../sys/proc.ts';
 import { escaped, stayedInside } from './escape.ts';
-import type { Task } from '../protocol/lesson.ts';
+import { groupFile, type Task } from '../protocol/lesson.ts';
 import type { Said } from '../protocol/results.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 
@@ -49,23 +49,18 @@ function readCounter(session: Session, counter: Counter): number | null {
   return source.read(session.cgroups.read(controller, session.name, source.file));
 }
 
-/** Whether the group a path names is on that cgroup version here: a file of the other does not exist. */
-function onVersion(session: Session, path: string, version: 1 | 2): boolean {
-  const c = /^\{cgroup:([a-z_]+)\}/.exec(path)?.[1] as Controller | undefined;
-  return c === undefined || session.cgroups.home(c)?.hierarchy.version === version;
-}
-
 /**
  * Why a task cannot be done on this machine, or null when it can: a check of a group file
  * of one cgroup version only, where that controller is on the other.
  */
 export function notHere(session: Session, task: Task): Said | null {
   const c = task.check;
-  if (c.kind !== 'file' || c.cgroup === undefined || onVersion(session, c.path, c.cgroup)) return null;
-  const file = c.path.replace(/^\{cgroup:[a-z_]+\}\//, '');
+  if (c.kind !== 'file' || c.cgroup === undefined) return null;
+  const group = groupFile(c.path);
+  if (!group || session.cgroups.home(group.controller as Controller)?.hierarchy.version === c.cgroup) return null;
   return {
-    en: `its check reads ${file}, a cgroup v${c.cgroup} file, and this machine has that controller on v${3 - c.cgroup}`,
-    zh: `它的检查读取 ${file}，这是 cgroup v${c.cgroup} 的文件，而这台机器上该控制器在 v${3 - c.cgroup} 上`,
+    en: `its check reads ${group.file}, a cgroup v${c.cgroup} file, and this machine has that controller on v${3 - c.cgroup}`,
+    zh: `它的检查读取 ${group.file}，这是 cgroup v${c.cgroup} 的文件，而这台机器上该控制器在 v${3 - c.cgroup} 上`,
   };
 }
 
@@ -75,7 +70,7 @@ export async function taskDone(session: Session, task: Task): Promise<boolean> {
     const c = task.check;
     if (c.kind === 'escaped') return c.expect ? escaped(session) : stayedInside(session);
     if (c.kind === 'counter') return (readCounter(session, c.counter) ?? -1) >= c.atLeast;
-    if (c.kind === 'file' && c.cgroup !== undefined && !onVersion(session, c.path, c.cgroup)) return false;
+    if (notHere(session, task)) return false;
     const text = c.kind === 'inside' ? await inside(session, c.argv) : readFileSync(hostPath(session, c.path), 'utf8');
     return matches(text, c);
   } catch {

@@ -4,7 +4,7 @@
 // across files still have something to look at.
 import { z } from 'zod';
 import { STEP_KINDS, StepParams, type StepKind } from '../protocol/steps.ts';
-import { Expect, StepFront, Task, TaskCheck } from '../protocol/lesson.ts';
+import { Expect, StepFront, Task, TaskCheck, groupFile } from '../protocol/lesson.ts';
 import { LANGS, isObj, type Lang, type Obj } from './split.ts';
 import { suggest, zodProblems, type Problems } from './problems.ts';
 import { CONTROLLERS, type Controller } from '../protocol/kernel.ts';
@@ -101,7 +101,7 @@ function task(t: unknown, n: number, file: string, p: Problems, texts: Bilingual
     }
   }
   if (check.kind === 'file' && typeof check.path === 'string') {
-    const group = /^\{cgroup:[a-z_]+\}\/(.+)$/.exec(check.path)?.[1];
+    const group = groupFile(check.path)?.file;
     const only = group ? onlyOn(group) : null;
     if (only && check.cgroup !== only) {
       p.error(file, `${name}: ${group} is a cgroup v${only} file: say so with cgroup: ${only} (elsewhere the task cannot be done), or use a counter check, which reads the right file on either version`);

@@ -61,6 +61,12 @@ export const TaskCheck = z.discriminatedUnion('kind', [
 ]);
 export type TaskCheck = z.infer<typeof TaskCheck>;
 
+/** A file check's path that names a file of the session's group: `{cgroup:<controller>}/<file>`. */
+export function groupFile(path: string): { controller: string; file: string } | null {
+  const m = /^\{cgroup:([a-z_]+)\}\/(.+)$/.exec(path);
+  return m ? { controller: m[1]!, file: m[2]! } : null;
+}
+
 export const Task = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/),
