@@ -4,7 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,7 +47,6 @@ export function freePort(): Promise<number> {
 
 /** Resolves once something accepts connections on the port. */
 async function listening(port: number, proc: ChildProcess, what: string): Promise<void> {
-  const { connect } = await import('node:net');
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`${what} exited (${proc.exitCode}) before listening`);
     const up = await new Promise<boolean>((ok) => {
