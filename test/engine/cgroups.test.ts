@@ -1,9 +1,10 @@
 // Each cgroup step on this machine's mode, read back from /sys/fs/cgroup and /proc.
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectCgroups } from '../../lab-server/src/cgroup/detect.ts';
 import type { Limit } from '../../lab-server/src/protocol/steps.ts';
+import { bpfQueryDevicePrograms } from '../../lab-server/src/sys/ffi.ts';
 import { kernel, must, until, useLab } from '../support/lab.ts';
 
 const host = detectCgroups();
@@ -31,7 +32,7 @@ const CASES: { limit: Limit; v1: [string, string | RegExp][]; v2: [string, strin
 ];
 
 /** Controllers with no v2 form at all: on a v2 machine the step must say so, in words. */
-const V1_ONLY = new Set(['devices', 'net_cls', 'net_prio']);
+const V1_ONLY = new Set(['net_cls', 'net_prio']);
 
 describe(`cgroup steps (${host.mode})`, () => {
   const { open } = useLab();
@@ -47,22 +48,22 @@ describe(`cgroup steps (${host.mode})`, () => {
         // Only the v1-only controllers may lack a home, and only on v2.
         expect(host.mode).toBe('v2');
         expect(V1_ONLY.has(c)).toBe(true);
-        if (c !== 'devices') {
-          const r = await s.run({ kind: 'cgroup-create', params: { controllers: [c] } });
-          expect(r.refusal?.code).toBe('no-controller');
-          expect(r.refusal?.en).toMatch(/only in cgroup v1/);
-          return;
-        }
-        // devices is an eBPF program there: the step says so and writes nothing.
-        const r = await must(s, 'cgroup-create', { controllers: [c], limits: [limit] });
-        expect(r.calls).toEqual([]);
-        expect(r.notes[0]?.en).toMatch(/eBPF/);
+        const r = await s.run({ kind: 'cgroup-create', params: { controllers: [c] } });
+        expect(r.refusal?.code).toBe('no-controller');
+        expect(r.refusal?.en).toMatch(/only in cgroup v1/);
         return;
       }
       await must(s, 'cgroup-create', { controllers: [c] });
       const dir = groupDir(c, s.name);
       expect(existsSync(dir)).toBe(true);
-      await must(s, 'cgroup-limit', { limit });
+      const limited = await must(s, 'cgroup-limit', { limit });
+      if (c === 'devices' && home.hierarchy.version === 2) {
+        // No file to read back: the kernel lists the programs the group holds.
+        expect(limited.calls.map((call) => call.call)).toContainEqual(expect.stringMatching(/^bpf\(BPF_PROG_ATTACH/));
+        const fd = openSync(dir, 'r');
+        expect(bpfQueryDevicePrograms(fd)).toHaveLength(1);
+        closeSync(fd);
+      }
       for (const [file, value] of home.hierarchy.version === 1 ? v1 : v2) {
         if (typeof value === 'string') expect(kernel.read(join(dir, file)), file).toBe(value);
         else expect(kernel.read(join(dir, file)), file).toMatch(value);

@@ -36,7 +36,7 @@ export interface CgroupHost {
   missing: Map<Controller, string>;
 }
 
-const V2_NAME: Partial<Record<Controller, string>> = { blkio: 'io', freezer: 'cgroup.freeze', cpuacct: 'cpu' };
+const V2_NAME: Partial<Record<Controller, string>> = { blkio: 'io', freezer: 'cgroup.freeze', cpuacct: 'cpu', devices: 'BPF_CGROUP_DEVICE' };
 
 /**
  * Where the lab mounts a v1 hierarchy for a controller this machine left unmounted
@@ -55,7 +55,6 @@ function kernelControllers(): Set<string> {
 
 /** What replaced each controller that cgroup v2 dropped, in plain words. */
 const NO_V2: Partial<Record<Controller, string>> = {
-  devices: 'cgroup v2 has no devices file: device access is controlled by an eBPF program attached to the cgroup',
   net_cls: 'net_cls exists only in cgroup v1; on v2, firewall rules match the cgroup path itself (nftables "socket cgroupv2", iptables -m cgroup --path) or an eBPF program tags the packets',
   net_prio: 'net_prio exists only in cgroup v1; on v2, traffic priority per cgroup is set by an eBPF program or by firewall rules matching the cgroup path',
 };
@@ -63,8 +62,11 @@ const NO_V2: Partial<Record<Controller, string>> = {
 /** Controllers with no v2 form at all. */
 export const V1_ONLY = Object.keys(NO_V2) as Controller[];
 
-/** Controllers every non-root v2 group has without enabling any: cgroup.freeze is core, perf_event implicit. */
-export const V2_IMPLICIT: readonly Controller[] = ['freezer', 'perf_event'];
+/**
+ * Controllers every non-root v2 group has without enabling any: cgroup.freeze is core,
+ * perf_event implicit, and devices is an eBPF program that any group can hold.
+ */
+export const V2_IMPLICIT: readonly Controller[] = ['freezer', 'perf_event', 'devices'];
 
 /** A controller's name on v2 (blkio is io there), for cgroup.subtree_control. */
 export function v2Name(c: Controller): string {

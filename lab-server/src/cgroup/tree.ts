@@ -2,13 +2,14 @@
 // --cgroup-parent). Nothing outside that subtree is ever created, written or removed,
 // except enabling controllers for our own subtree on v2, which delegation requires.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Controller } from '../protocol/kernel.ts';
 import type { Call } from '../protocol/results.ts';
 import { record } from '../sys/record.ts';
 import { mountinfo, readOr } from '../sys/proc.ts';
-import { MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
+import { bpfAttachDeviceProgram, bpfDetachDeviceProgram, bpfLoadDeviceProgram, bpfQueryDevicePrograms, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
+import { compile, encode, listing, replayV1, type DeviceRule } from './device-program.ts';
 import { V2_IMPLICIT, v2Name, type CgroupHost, type ControllerHome, type Hierarchy } from './detect.ts';
 import { joinFile } from './knobs.ts';
 
@@ -100,6 +101,58 @@ export class CgroupTree {
     const home = this.home(c)!;
     const path = join(this.dir(home, session), file);
     return record(`write(open("${path}", O_WRONLY), "${value}", ${value.length})`, `echo ${value} > ${path}`, () => writeFileSync(path, value));
+  }
+
+  /**
+   * cgroup v2's device list: the v1 rules compiled into an eBPF program, loaded, and attached
+   * to the session's group in place of any list set before (v2 would otherwise ask every
+   * program attached, and the strictest would win). The group holds the program from then
+   * on and lets it go when it is removed, so the lab closes its own fds at once.
+   */
+  attachDevices(session: string, deny: DeviceRule[], allow: DeviceRule[]): Call[] {
+    const dir = this.dir(this.home('devices')!, session);
+    const blocks = compile(replayV1(deny, allow));
+    const insns = encode(blocks);
+    let prog = -1;
+    const load = record(`bpf(BPF_PROG_LOAD, { prog_type: BPF_PROG_TYPE_CGROUP_DEVICE, insn_cnt: ${insns.length / 8}, license: "GPL" })`, undefined, () => {
+      prog = bpfLoadDeviceProgram(insns, 'stepbox_devices');
+    });
+    load.listing = listing(blocks);
+    if (load.ret < 0) return [load];
+    load.ret = prog;
+    let group = -1;
+    try {
+      const open = record(`open("${dir}", O_RDONLY|O_DIRECTORY)`, undefined, () => {
+        group = openSync(dir, 'r');
+      });
+      if (open.ret < 0) return [load, open];
+      open.ret = group;
+      const before = bpfQueryDevicePrograms(group).map((id) =>
+        record(`bpf(BPF_PROG_DETACH, { target_fd: ${group}, attach_bpf_fd: <prog ${id}>, attach_type: BPF_CGROUP_DEVICE })`, undefined, () => bpfDetachDeviceProgram(group, id)),
+      );
+      if (before.some((c) => c.ret < 0)) return [load, open, ...before];
+      const attach = record(`bpf(BPF_PROG_ATTACH, { target_fd: ${group}, attach_bpf_fd: ${prog}, attach_type: BPF_CGROUP_DEVICE, attach_flags: BPF_F_ALLOW_MULTI })`, undefined, () =>
+        bpfAttachDeviceProgram(group, prog),
+      );
+      return [load, open, ...before, attach];
+    } finally {
+      closeSync(prog);
+      if (group >= 0) closeSync(group);
+    }
+  }
+
+  /** The ids of the device programs attached to the session's v2 group, from the kernel (BPF_PROG_QUERY). */
+  devicePrograms(session: string): number[] {
+    const home = this.home('devices');
+    if (home?.hierarchy.version !== 2) return [];
+    return readOr(() => {
+      const fd = openSync(this.dir(home, session), 'r');
+      try {
+        return bpfQueryDevicePrograms(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }, []);
   }
 
   /** The chapter's second code block: `echo $pid > .../tasks` (cgroup.procs on v2). */

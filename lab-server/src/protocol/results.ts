@@ -21,6 +21,8 @@ export interface Call {
   ns: number;
   /** The same action as a shell line, where there is one (cgroup writes). */
   shell?: string;
+  /** A program the call handed to the kernel, block by block beside what each block says (a device rule), where there is one. */
+  listing?: { rule: string | null; lines: string[] }[];
 }
 
 /** Why a step was not run: a sentence for the student, with a machine-readable code. */

@@ -12,6 +12,9 @@ const hostNs = new Map<Namespace, string>(NAMESPACES.map((t) => [t, nsLink('self
 
 const MAX_MOUNTS = 60;
 
+/** The readback row of a v2 device list: what bpf(BPF_PROG_QUERY) says the group holds. */
+export const DEVICE_PROGRAMS = 'bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE)';
+
 export function observe(state: State, cgroups: CgroupTree, session: string): Snapshot {
   const pid = state.pid;
   const alive = pid !== null && isAlive(pid);
@@ -30,6 +33,8 @@ export function observe(state: State, cgroups: CgroupTree, session: string): Sna
     if (version !== undefined) cgroupVersions[c] = version;
     if (!home || !state.cgroups[c]) continue;
     for (const file of readbackFiles(c, home.hierarchy.version)) limits.push({ controller: c, file, value: cgroups.read(c, session, file) });
+    // v2's device list is no file: ask the kernel which programs the group holds.
+    if (c === 'devices' && home.hierarchy.version === 2) limits.push({ controller: c, file: DEVICE_PROGRAMS, value: cgroups.devicePrograms(session).map((id) => `prog ${id}`).join(' ') });
   }
   return {
     hostPid: pid,

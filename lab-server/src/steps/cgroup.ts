@@ -9,30 +9,31 @@ import { defaultDisk, IMAGES_DIR } from '../rootfs/images.ts';
 import { need, refusal } from './state.ts';
 import type { StepCtx, StepModule } from './step.ts';
 
-/** On cgroup v2 the devices controller is an eBPF program, not a file: said, never skipped silently. */
+/** On cgroup v2 the devices list is an eBPF program: said where it happens, with its listing in the calls. */
 const DEVICES_ON_V2: Said = {
-  en: 'cgroup v2 has no devices.allow or devices.deny: device access is decided by an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the group, as runc and systemd do. The lab loads no eBPF, so nothing is written for this controller here.',
-  zh: 'cgroup v2 没有 devices.allow 或 devices.deny 文件：设备访问由挂在控制组上的 eBPF 程序（BPF_PROG_TYPE_CGROUP_DEVICE）决定，runc 和 systemd 都是这样做的。本实验不加载 eBPF，因此这里不为这个控制器写任何文件。',
+  en: 'cgroup v2 has no devices.allow or devices.deny. The lab does what runc and systemd do: it replays the rules as v1 would take them, compiles the result into an eBPF program of type BPF_PROG_TYPE_CGROUP_DEVICE, loads it with bpf(BPF_PROG_LOAD) and attaches it to the group with bpf(BPF_PROG_ATTACH). The kernel runs it on every device open() and mknod() by a process in the group. Its instructions are listed under the load call, each block beside the rule it comes from.',
+  zh: 'cgroup v2 没有 devices.allow 和 devices.deny。本实验的做法和 runc、systemd 一样：先按 v1 的方式重放这些规则，再把结果编译成一个类型为 BPF_PROG_TYPE_CGROUP_DEVICE 的 eBPF 程序，用 bpf(BPF_PROG_LOAD) 加载，再用 bpf(BPF_PROG_ATTACH) 挂到组上。组里的进程每次对设备执行 open() 和 mknod()，内核都会运行它。加载调用下面列出了它的指令，每一段都和它所来自的规则并排。',
 };
 
 function devicesOnV2(c: Controller, ctx: StepCtx): boolean {
-  return c === 'devices' && ctx.cgroups.host.mode === 'v2';
+  return c === 'devices' && ctx.cgroups.home(c)?.hierarchy.version === 2;
 }
 
 function unavailable(c: Controller, ctx: StepCtx): Refusal | null {
-  if (ctx.cgroups.home(c) || devicesOnV2(c, ctx)) return null;
+  if (ctx.cgroups.home(c)) return null;
   const why = ctx.cgroups.host.missing.get(c) ?? `no ${c} hierarchy`;
   return refusal('no-controller', `The ${c} controller cannot be used here: ${why}.`, `这里无法使用 ${c} 控制器：${why}。`);
 }
 
 function notCreated(c: Controller, ctx: StepCtx): Refusal | null {
-  if (ctx.state.cgroups[c] || devicesOnV2(c, ctx)) return null;
+  if (ctx.state.cgroups[c]) return null;
   return refusal('no-group', `There is no ${c} group for this container yet: create it first (mkdir in the ${c} hierarchy).`, `这个容器还没有 ${c} 控制组：请先创建（在 ${c} 层级下 mkdir）。`);
 }
 
 function applyLimit(limit: Limit, ctx: StepCtx): Call[] {
   const home = ctx.cgroups.home(limit.controller);
   if (!home) return [];
+  if (limit.controller === 'devices' && home.hierarchy.version === 2) return ctx.cgroups.attachDevices(ctx.session, limit.deny, limit.allow);
   // Without a device named, a throttle goes on the lab's disk when the session has one.
   return knobsFor(limit, home.hierarchy.version, () => ctx.state.disk?.dev ?? defaultDisk(IMAGES_DIR)).map((k) => ctx.cgroups.write(limit.controller, ctx.session, k.file, k.value));
 }
@@ -72,8 +73,8 @@ export const cgroupCreate: StepModule<'cgroup-create'> = {
   },
   async run({ controllers, limits }, ctx) {
     const calls: Call[] = [];
-    const notes: Said[] = controllers.some((c) => devicesOnV2(c, ctx)) ? [DEVICES_ON_V2] : [];
-    for (const c of controllers.filter((c) => !devicesOnV2(c, ctx))) {
+    const notes: Said[] = limits.some((l) => devicesOnV2(l.controller, ctx)) ? [DEVICES_ON_V2] : [];
+    for (const c of controllers) {
       const made = ctx.cgroups.create(c, ctx.session);
       calls.push(...made);
       if (made.every((m) => m.ret >= 0)) ctx.state.cgroups[c] ??= { joined: false };
@@ -105,7 +106,6 @@ export const cgroupJoin: StepModule<'cgroup-join'> = {
     return unavailable(controller, ctx) ?? need.process(ctx.state) ?? notCreated(controller, ctx);
   },
   async run({ controller }, ctx) {
-    if (devicesOnV2(controller, ctx)) return { calls: [], notes: [DEVICES_ON_V2] };
     const home = ctx.cgroups.home(controller)!;
     const notes: Said[] = [];
     // v2 has one tree: the first join already moved the process into every controller.

@@ -170,3 +170,84 @@ function makedev(major: number, minor: number): bigint {
 export function mknodBlock(path: string, major: number, minor: number, mode = 0o660): void {
   check(c.mknod(path, S_IFBLK | mode, makedev(major, minor)), `mknod("${path}", S_IFBLK|0${mode.toString(8)}, makedev(${major}, ${minor}))`);
 }
+
+// bpf(2): load a cgroup device program and attach it to a v2 group (<linux/bpf.h>).
+const SYS_bpf = process.arch === 'arm64' ? 280 : 321;
+const BPF_PROG_LOAD = 5;
+const BPF_PROG_ATTACH = 8;
+const BPF_PROG_DETACH = 9;
+const BPF_PROG_GET_FD_BY_ID = 13;
+const BPF_PROG_QUERY = 16;
+const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
+const BPF_CGROUP_DEVICE = 6;
+/** Several programs on one group, all of which must allow: what runc and systemd use, so theirs above ours still count. */
+const BPF_F_ALLOW_MULTI = 2;
+/** Room for any bpf_attr this code fills in; the kernel wants the bytes it does not know to be zero. */
+const ATTR_SIZE = 128;
+
+function bpf(cmd: number, attr: Buffer, what: string): number {
+  return check(c.syscall(SYS_bpf, 'int', cmd, 'void *', attr, 'unsigned int', ATTR_SIZE), what);
+}
+
+/**
+ * Load a BPF_PROG_TYPE_CGROUP_DEVICE program and return its fd. The verifier's log comes
+ * back in the error, since a refused program is otherwise a bare EINVAL or EACCES.
+ */
+export function bpfLoadDeviceProgram(insns: Buffer, name: string): number {
+  const license = Buffer.from('GPL\0');
+  const log = Buffer.alloc(16 * 1024);
+  const attr = Buffer.alloc(ATTR_SIZE);
+  attr.writeUInt32LE(BPF_PROG_TYPE_CGROUP_DEVICE, 0);
+  attr.writeUInt32LE(insns.length / 8, 4);
+  attr.writeBigUInt64LE(koffi.address(insns), 8);
+  attr.writeBigUInt64LE(koffi.address(license), 16);
+  attr.writeUInt32LE(1, 24); // log_level
+  attr.writeUInt32LE(log.length, 28);
+  attr.writeBigUInt64LE(koffi.address(log), 32);
+  attr.write(name.slice(0, 15), 48, 'latin1'); // prog_name, NUL-terminated by the zeroed buffer
+  try {
+    return bpf(BPF_PROG_LOAD, attr, 'bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE)');
+  } catch (e) {
+    const said = log.toString('latin1', 0, Math.max(0, log.indexOf(0))).trim();
+    if (e instanceof SysError && said) e.message += `\n${said}`;
+    throw e;
+  }
+}
+
+/** Attach a device program to the v2 group whose directory fd is given. */
+export function bpfAttachDeviceProgram(groupFd: number, progFd: number): void {
+  const attr = Buffer.alloc(ATTR_SIZE);
+  attr.writeUInt32LE(groupFd, 0);
+  attr.writeUInt32LE(progFd, 4);
+  attr.writeUInt32LE(BPF_CGROUP_DEVICE, 8);
+  attr.writeUInt32LE(BPF_F_ALLOW_MULTI, 12);
+  bpf(BPF_PROG_ATTACH, attr, 'bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE)');
+}
+
+/** The ids of the device programs attached to a v2 group itself (not those it inherits). */
+export function bpfQueryDevicePrograms(groupFd: number): number[] {
+  const ids = new Uint32Array(64);
+  const attr = Buffer.alloc(ATTR_SIZE);
+  attr.writeUInt32LE(groupFd, 0);
+  attr.writeUInt32LE(BPF_CGROUP_DEVICE, 4);
+  attr.writeBigUInt64LE(koffi.address(ids), 16);
+  attr.writeUInt32LE(ids.length, 24);
+  bpf(BPF_PROG_QUERY, attr, 'bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE)');
+  return [...ids.slice(0, attr.readUInt32LE(24))];
+}
+
+/** Detach one program, by id, from the v2 group whose directory fd is given. */
+export function bpfDetachDeviceProgram(groupFd: number, id: number): void {
+  const byId = Buffer.alloc(ATTR_SIZE);
+  byId.writeUInt32LE(id, 0);
+  const prog = bpf(BPF_PROG_GET_FD_BY_ID, byId, `bpf(BPF_PROG_GET_FD_BY_ID, ${id})`);
+  try {
+    const attr = Buffer.alloc(ATTR_SIZE);
+    attr.writeUInt32LE(groupFd, 0);
+    attr.writeUInt32LE(prog, 4);
+    attr.writeUInt32LE(BPF_CGROUP_DEVICE, 8);
+    bpf(BPF_PROG_DETACH, attr, 'bpf(BPF_PROG_DETACH, BPF_CGROUP_DEVICE)');
+  } finally {
+    closeSync(prog);
+  }
+}
