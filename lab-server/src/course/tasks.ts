@@ -49,6 +49,19 @@ function readCounter(session: Session, counter: Counter): number | null {
   return source.read(session.cgroups.read(controller, session.name, source.file));
 }
 
+/** Each container's counter values when its tasks were first checked: the base a `rises` check counts from. */
+const baselines = new WeakMap<Session, Map<string, number>>();
+
+function counterHolds(session: Session, check: Extract<Task['check'], { kind: 'counter' }>): boolean {
+  const now = readCounter(session, check.counter);
+  if (now === null) return false;
+  if (check.atLeast !== undefined) return now >= check.atLeast;
+  const seen = baselines.get(session) ?? baselines.set(session, new Map()).get(session)!;
+  const key = `${session.state.pid}:${check.counter}`;
+  if (!seen.has(key)) seen.set(key, now);
+  return now - seen.get(key)! >= check.rises!;
+}
+
 /**
  * Why a task cannot be done on this machine, or null when it can: a check of a group file
  * of one cgroup version only, where that controller is on the other.
@@ -69,7 +82,7 @@ export async function taskDone(session: Session, task: Task): Promise<boolean> {
   try {
     const c = task.check;
     if (c.kind === 'escaped') return c.expect ? escaped(session) : stayedInside(session);
-    if (c.kind === 'counter') return (readCounter(session, c.counter) ?? -1) >= c.atLeast;
+    if (c.kind === 'counter') return counterHolds(session, c);
     if (notHere(session, task)) return false;
     const text = c.kind === 'inside' ? await inside(session, c.argv) : readFileSync(hostPath(session, c.path), 'utf8');
     return matches(text, c);

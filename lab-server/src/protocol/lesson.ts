@@ -56,8 +56,16 @@ export const TaskCheck = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('escaped'), expect: z.boolean().default(true) }).strict(),
-  /** A number the kernel keeps for the session's group, read from whichever file holds it on this machine's cgroup version. */
-  z.object({ kind: z.literal('counter'), counter: z.enum(COUNTER_NAMES as [Counter, ...Counter[]]), atLeast: z.number().int().min(0) }).strict(),
+  /**
+   * A number the kernel keeps for the session's group, read from whichever file holds it on
+   * this machine's cgroup version: at least some value, or risen by some amount since the
+   * task was first checked for this container (for a counter that starting the shell can
+   * already move on a slow machine).
+   */
+  z
+    .object({ kind: z.literal('counter'), counter: z.enum(COUNTER_NAMES as [Counter, ...Counter[]]), atLeast: z.number().int().min(0).optional(), rises: z.number().int().min(1).optional() })
+    .strict()
+    .refine((c) => (c.atLeast === undefined) !== (c.rises === undefined), 'a counter check takes atLeast or rises, one of the two'),
 ]);
 export type TaskCheck = z.infer<typeof TaskCheck>;
 
