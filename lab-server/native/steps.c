@@ -126,19 +126,25 @@ static pid_t clone_child(struct reply *r, unsigned long flags, struct child_ctl 
  * CLONE_NEWTIME is 0x80, a bit clone() reads as part of the exit signal, so
  * the kernel takes it only from clone3() or unshare(). Without offsets to
  * write, clone3() makes the namespace and puts C in it in one call (with
- * offsets, see prepare_time_ns()). Given no stack it works like fork(): C
- * goes on with a copy of ours.
+ * offsets, see prepare_time_ns()). clone3() alone can also start C inside a
+ * cgroup v2 group (CLONE_INTO_CGROUP, given the group's directory fd): C is
+ * never anywhere else, so no write to cgroup.procs has to catch it. Given no
+ * stack it works like fork(): C goes on with a copy of ours.
  */
-static pid_t clone3_child(struct reply *r, unsigned long flags, struct child_ctl *ctl, int *pidfd)
+static pid_t clone3_child(struct reply *r, unsigned long flags, int cgroup, struct child_ctl *ctl, int *pidfd)
 {
 	struct clone_args args = {
-		.flags = flags | CLONE_PIDFD,
+		.flags = flags | CLONE_PIDFD | (cgroup >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
 		.exit_signal = SIGCHLD,
+		.cgroup = cgroup >= 0 ? (uint64_t)cgroup : 0,
 	};
+	char group[32] = "";
 
+	if (cgroup >= 0)
+		snprintf(group, sizeof group, ", .cgroup = %d", cgroup);
 	call_begin(r, "clone3(&(struct clone_args){.flags = %s, .pidfd = &pidfd, "
-		   ".exit_signal = SIGCHLD}, %zu)", clone_flags_text(args.flags, NULL), sizeof args);
+		   ".exit_signal = SIGCHLD%s}, %zu)", clone_flags_text(args.flags, NULL), group, sizeof args);
 	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
 	if (pid == 0)
 		_exit(child_main(ctl));
@@ -156,14 +162,15 @@ bool clone_container(struct reply *r, struct request *rq, struct new_child *c)
 {
 	unsigned long flags = 0;
 	long long mono_sec = 0, boot_sec = 0;
-	bool offsets = rq->argc == 3;   /* CLONE <flags> [<monotonic s> <boottime s>] */
-	int sv[2];
+	/* CLONE <flags> [<monotonic s> <boottime s> | <cgroup v2 directory>] */
+	bool offsets = rq->argc == 3;
+	const char *into = rq->argc == 2 ? rq->argv[1] : NULL;
+	int sv[2], cgroup = -1;
 
 	if (!parse_ns_flags(r, rq->argv[0], &flags))
 		return false;
-	if (rq->argc == 2 || (offsets && (!parse_seconds(rq->argv[1], &mono_sec) ||
-					  !parse_seconds(rq->argv[2], &boot_sec))))
-		return reply_error(r, "CLONE takes flags, then optionally two clock offsets in seconds");
+	if (offsets && (!parse_seconds(rq->argv[1], &mono_sec) || !parse_seconds(rq->argv[2], &boot_sec)))
+		return reply_error(r, "CLONE takes flags, then two clock offsets in seconds or a cgroup directory");
 	/* The rule is the server's: refuse() in lab-server/src/steps/clone.ts
 	 * stops such a step before it gets here. P checks only in self-defence. */
 	if (offsets && !(flags & CLONE_NEWTIME))
@@ -182,10 +189,20 @@ bool clone_container(struct reply *r, struct request *rq, struct new_child *c)
 		}
 		flags &= ~(unsigned long)CLONE_NEWTIME;  /* made already: C just enters it */
 	}
+	if (into) {
+		call_begin(r, "open(%s, O_RDONLY|O_DIRECTORY|O_CLOEXEC)", cq(into));
+		if (!call_end(r, cgroup = open(into, O_RDONLY | O_DIRECTORY | O_CLOEXEC))) {
+			close(sv[0]);
+			close(sv[1]);
+			return false;
+		}
+	}
 	struct child_ctl ctl = { .sock = sv[1] };
 	c->pidfd = -1;
-	c->pid = flags & CLONE_NEWTIME ? clone3_child(r, flags, &ctl, &c->pidfd)
-				       : clone_child(r, flags, &ctl, &c->pidfd);
+	c->pid = flags & CLONE_NEWTIME || into ? clone3_child(r, flags, cgroup, &ctl, &c->pidfd)
+					       : clone_child(r, flags, &ctl, &c->pidfd);
+	if (cgroup >= 0)
+		close(cgroup);
 	close(sv[1]);           /* if we kept C's end open, C's exit would bring no EOF */
 	if (c->pid < 0) {
 		close(sv[0]);

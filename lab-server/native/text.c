@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/sched.h>                /* CLONE_INTO_CGROUP */
+
 #include "common.h"
 #include "text.h"
 
@@ -115,6 +117,8 @@ const char *clone_flags_text(unsigned long flags, const char *tail)
 			sb_printf(&s, "%s%s", s.len ? "|" : "", ns_flags[i].name);
 	if (flags & CLONE_PIDFD)
 		sb_printf(&s, "%sCLONE_PIDFD", s.len ? "|" : "");
+	if (flags & CLONE_INTO_CGROUP)
+		sb_printf(&s, "%sCLONE_INTO_CGROUP", s.len ? "|" : "");
 	if (tail)
 		sb_printf(&s, "%s%s", s.len ? "|" : "", tail);
 	return s.len ? buf : "0";

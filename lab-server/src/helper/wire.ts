@@ -38,8 +38,10 @@ export type HelperVerb = 'CLONE' | 'SETID' | 'HOSTNAME' | 'PROPAGATION' | 'BIND'
  * unshare(CLONE_NEWTIME), writes them to /proc/self/timens_offsets, then clones: the child
  * is the first process in the namespace, and its entry freezes the offsets.
  */
-export function cloneArgs(flags: number, offsets?: { monotonicSec: number; boottimeSec: number }): string[] {
-  return offsets ? [String(flags), String(offsets.monotonicSec), String(offsets.boottimeSec)] : [String(flags)];
+/** CLONE's arguments: the flags, then the clock offsets or the v2 group to start the child in (never both). */
+export function cloneArgs(flags: number, offsets?: { monotonicSec: number; boottimeSec: number }, intoGroup?: string): string[] {
+  if (offsets) return [String(flags), String(offsets.monotonicSec), String(offsets.boottimeSec)];
+  return intoGroup ? [String(flags), intoGroup] : [String(flags)];
 }
 
 /** Args travel percent-encoded so paths and argv may hold spaces. */

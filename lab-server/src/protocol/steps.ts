@@ -64,7 +64,8 @@ export type TimeOffsets = z.infer<typeof TimeOffsets>;
 
 /** Parameters of each step kind. Defaults are the chapter's. */
 export const StepParams = {
-  clone: z.object({ flags: z.array(cloneFlag).max(8), timeOffsets: TimeOffsets.optional() }),
+  /** intoCgroup: clone3() with CLONE_INTO_CGROUP, the child born in the session's v2 group. */
+  clone: z.object({ flags: z.array(cloneFlag).max(8), timeOffsets: TimeOffsets.optional(), intoCgroup: z.boolean().default(false) }),
   idmap: z.object({
     uid: z.array(idmapLine).min(1).max(5),
     gid: z.array(idmapLine).min(1).max(5),

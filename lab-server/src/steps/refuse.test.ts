@@ -10,8 +10,8 @@ import { emptyState, type State } from './state.ts';
 import type { StepCtx } from './step.ts';
 
 /** What `refuse` says for a step on a state, with the step's default parameters over `params`. */
-function refused(kind: StepKind, state: Partial<State>, params: Record<string, unknown> = {}): string | null {
-  const ctx = { state: { ...emptyState(), ...state } } as StepCtx;
+function refused(kind: StepKind, state: Partial<State>, params: Record<string, unknown> = {}, more: Partial<StepCtx> = {}): string | null {
+  const ctx = { state: { ...emptyState(), ...state }, ...more } as StepCtx;
   const p = StepParams[kind].parse(params);
   return (STEPS[kind].refuse as (p: unknown, c: StepCtx) => { code: string } | null)(p, ctx)?.code ?? null;
 }
@@ -28,6 +28,15 @@ describe('before clone', () => {
     expect(refused('clone', {}, { flags: BOOK })).toBeNull();
     expect(refused('clone', {}, { flags: ['CLONE_NEWNS'], timeOffsets: { boottimeSec: 60 } })).toBe('offsets-without-timens');
     expect(refused('clone', {}, { flags: ['CLONE_NEWTIME'], timeOffsets: { boottimeSec: 60 } })).toBeNull();
+  });
+  it('clone into a cgroup only once a v2 group of the session exists, and not with clock offsets', () => {
+    /** A machine whose memory controller is on cgroup v`version`. */
+    const on = (version: 1 | 2) => ({ cgroups: { home: () => ({ hierarchy: { version } }) } }) as unknown as Partial<StepCtx>;
+    const grouped = { cgroups: { memory: { joined: false } } };
+    expect(refused('clone', {}, { flags: BOOK, intoCgroup: true }, on(2))).toBe('no-v2-group');
+    expect(refused('clone', grouped, { flags: BOOK, intoCgroup: true }, on(1))).toBe('no-v2-group');
+    expect(refused('clone', grouped, { flags: BOOK, intoCgroup: true }, on(2))).toBeNull();
+    expect(refused('clone', grouped, { flags: ['CLONE_NEWTIME'], intoCgroup: true, timeOffsets: { boottimeSec: 60 } }, on(2))).toBe('into-cgroup-with-offsets');
   });
 });
 
