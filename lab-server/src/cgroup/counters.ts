@@ -33,9 +33,14 @@ const perDevice = (file: string, pattern: RegExp): Source => ({
  */
 const TICK_MS = 10;
 
+/** Where a counter has no v1 file at all (memory.high came with v2): never a number there. */
+const NONE: Source = { file: '', read: () => null };
+
 export const COUNTER_FILES: Record<Counter, { v1: Source; v2: Source }> = {
   'memory-peak': { v1: whole('memory.max_usage_in_bytes'), v2: whole('memory.peak') },
   'oom-kills': { v1: keyed('memory.oom_control', 'oom_kill'), v2: keyed('memory.events', 'oom_kill') },
+  // memory.events counts what happened below the group too (unless mounted memory_localevents).
+  'memory-high-events': { v1: NONE, v2: keyed('memory.events', 'high') },
   'pids-current': { v1: whole('pids.current'), v2: whole('pids.current') },
   'pids-refused': { v1: keyed('pids.events', 'max'), v2: keyed('pids.events', 'max') },
   'throttled-periods': { v1: keyed('cpu.stat', 'nr_throttled'), v2: keyed('cpu.stat', 'nr_throttled') },
@@ -49,6 +54,8 @@ export const COUNTER_FILES: Record<Counter, { v1: Source; v2: Source }> = {
   },
 };
 
-export function counterSource(counter: Counter, version: 1 | 2): Source {
-  return COUNTER_FILES[counter][version === 1 ? 'v1' : 'v2'];
+/** The counter's file on this cgroup version, or null where that version has none. */
+export function counterSource(counter: Counter, version: 1 | 2): Source | null {
+  const source = COUNTER_FILES[counter][version === 1 ? 'v1' : 'v2'];
+  return source.file ? source : null;
 }

@@ -5,6 +5,7 @@ import { typeAndCapture } from '../session/terminal.ts';
 import { Playthrough } from '../course/playthrough.ts';
 import { loadLesson } from '../lessons/load.ts';
 import { notHere, solveTask, taskDone, typeSolution } from '../course/tasks.ts';
+import { lessonNotHere } from '../course/fits.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { mainCall } from '../protocol/calls.ts';
 import { reapOnExit } from './reap-on-exit.ts';
@@ -39,6 +40,13 @@ export async function play(id: string, opts: PlayOptions): Promise<number> {
   let failed = false;
   let skipped = 0;
   try {
+    const away = lessonNotHere(lesson, lab.cgroups);
+    if (away) {
+      // Said and counted as a skip: the machine lacks what the lesson is about.
+      if (opts.json) console.log(JSON.stringify({ lesson: lesson.id, skipped: away.en }));
+      else console.log(`– lesson ${lesson.id}: skipped: ${away.en}`);
+      return 0;
+    }
     const session = await lab.open({ cols: 200, rows: 50 });
     const course = new Playthrough(lesson, session);
     for (const step of lesson.steps) {

@@ -46,6 +46,7 @@ function readCounter(session: Session, counter: Counter): number | null {
   const home = session.cgroups.home(controller);
   if (!home || !session.state.cgroups[controller]) return null;
   const source = counterSource(counter, home.hierarchy.version);
+  if (!source) return null;
   return source.read(session.cgroups.read(controller, session.name, source.file));
 }
 

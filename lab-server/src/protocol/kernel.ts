@@ -65,6 +65,8 @@ export const COUNTERS = {
   'memory-peak': 'memory',
   /** Processes the OOM killer has killed in the group. */
   'oom-kills': 'memory',
+  /** Times the group or a group below it went over memory.high and was held back (cgroup v2 only). */
+  'memory-high-events': 'memory',
   /** Processes (tasks) in the group now. */
   'pids-current': 'pids',
   /** Forks the pids limit has refused. */

@@ -104,6 +104,8 @@ export const LessonFront = z
   .object({
     title: Said,
     image: z.string().default('busybox'),
+    /** 2: the lesson is about cgroup v2 itself and needs its controllers there. */
+    cgroup: z.literal(2).optional(),
   })
   .strict();
 
@@ -123,14 +125,29 @@ export interface Lesson {
   id: string;
   title: z.infer<typeof Said>;
   image: string;
+  /** 2 when the lesson needs its controllers on cgroup v2. */
+  cgroup?: 2;
   intro: z.infer<typeof Said>;
   steps: LessonStep[];
 }
 
-/** A task as the page sees it: what to do and a hint, never the check or the answer. */
-export type TaskView = Pick<Task, 'id' | 'title' | 'hint'>;
-export type LessonView = Omit<Lesson, 'steps'> & { steps: (Omit<LessonStep, 'tasks'> & { tasks: TaskView[] })[] };
+/** A task as the page sees it: what to do and a hint, never the check or the answer; and why this machine cannot check it, if it cannot. */
+export type TaskView = Pick<Task, 'id' | 'title' | 'hint'> & { notHere?: z.infer<typeof Said> };
+export type LessonView = Omit<Lesson, 'steps'> & {
+  steps: (Omit<LessonStep, 'tasks'> & { tasks: TaskView[] })[];
+  /** Why this machine cannot play the lesson, when it cannot. */
+  notHere?: z.infer<typeof Said>;
+};
 
-export function forPage(lesson: Lesson): LessonView {
-  return { ...lesson, steps: lesson.steps.map((s) => ({ ...s, tasks: s.tasks.map(({ id, title, hint }) => ({ id, title, hint })) })) };
+export function forPage(lesson: Lesson, notHere: z.infer<typeof Said> | null = null, taskNotHere: (task: Task) => z.infer<typeof Said> | null = () => null): LessonView {
+  const view = (task: Task): TaskView => {
+    const away = taskNotHere(task);
+    return { id: task.id, title: task.title, hint: task.hint, ...(away ? { notHere: away } : {}) };
+  };
+  return { ...lesson, steps: lesson.steps.map((s) => ({ ...s, tasks: s.tasks.map(view) })), ...(notHere ? { notHere } : {}) };
+}
+
+/** The controllers a lesson's steps make groups for. */
+export function lessonControllers(lesson: Lesson): string[] {
+  return [...new Set(lesson.steps.filter((s) => s.kind === 'cgroup-create').flatMap((s) => (s.params.controllers as string[] | undefined) ?? []))];
 }

@@ -9,6 +9,8 @@ import type { WebSocket, RawData } from 'ws';
 import { spawnPty, type TermSize } from '../helper/client.ts';
 import { LessonError } from '../lessons/load.ts';
 import { forPage } from '../protocol/lesson.ts';
+import { lessonNotHere } from '../course/fits.ts';
+import { notHere } from '../course/tasks.ts';
 import { ClientMessage, CHANNEL, PROTOCOL_VERSION, type Channel, type ServerMessage } from '../protocol/messages.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { Metrics } from '../session/metrics.ts';
@@ -221,7 +223,7 @@ export class Connection implements Attachment {
       t: 'welcome',
       v: PROTOCOL_VERSION,
       session: e.id,
-      lesson: forPage(e.lesson),
+      lesson: forPage(e.lesson, lessonNotHere(e.lesson, e.session.cgroups), (task) => notHere(e.session, task)),
       host: this.hub.hostInfo(),
       results: [...e.play.results.values()],
       next: e.play.next(),
