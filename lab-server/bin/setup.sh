@@ -3,7 +3,9 @@
 # those two commands are all a person types. It
 #   1. becomes root (the lab makes namespaces, cgroups and mounts), through sudo if needed;
 #   2. installs the Debian packages that are missing: to build and run the lab, and for
-#      `test`, what the tests drive (Chromium, QEMU for the cgroup-v2 machine, runc, crun);
+#      `test`, what the tests drive (Chromium, QEMU for the cgroup-v2 machine, runc, crun,
+#      and on x86-64 an arm64 cross compiler with qemu-user, to build and run the helper
+#      as an arm64 machine would);
 #   3. installs the npm packages when node_modules is missing or older than the lock file
 #      (which also builds the C helper and the busybox image, offline);
 #   4. runs the command: `start` serves the lab, `test` type-checks and runs the suite.
@@ -31,6 +33,9 @@ fi
 packages="build-essential python3 busybox-static iproute2 util-linux"
 if [ "$what" = test ]; then
   packages="$packages chromium fonts-wqy-microhei qemu-system-x86 runc crun"
+  if [ "$(uname -m)" = x86_64 ]; then
+    packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+  fi
 fi
 missing=""
 for p in $packages; do

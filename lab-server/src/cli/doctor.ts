@@ -1,12 +1,13 @@
 // `stepbox doctor`: can this machine run the lab? One row per requirement, with a fix.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { release } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism, machine, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { detectCgroups, V1_ONLY, v2Name } from '../cgroup/detect.ts';
 import { STEPPER } from '../helper/client.ts';
 import { NAMESPACES, type Namespace } from '../protocol/kernel.ts';
 import { imageDir, imageExists } from '../rootfs/images.ts';
+import { readOr } from '../sys/proc.ts';
 
 interface Row {
   check: string;
@@ -38,6 +39,26 @@ function canCreate(ns: Namespace): Row {
   };
 }
 
+const PERF_TYPE_RAW = 4;
+
+/** The facts of this machine that lessons depend on, read from the kernel: said, not judged, unless a lesson cannot run. */
+function machineRows(): Row[] {
+  const sizes = readOr(() => readdirSync('/sys/kernel/mm/hugepages'), [] as string[]).map((d) => Number(/^hugepages-(\d+)kB$/.exec(d)?.[1])).filter(Boolean).sort((a, b) => a - b);
+  const kib = (n: number) => (n >= 1024 * 1024 ? `${n / 1024 / 1024} GiB` : n >= 1024 ? `${n / 1024} MiB` : `${n} KiB`);
+  // The processor's own counters register as the event source of type PERF_TYPE_RAW (x86 "cpu", arm64 "armv8_…").
+  const pmu = readOr(() => readdirSync('/sys/bus/event_source/devices'), [] as string[]).find((d) => readOr(() => readFileSync(`/sys/bus/event_source/devices/${d}/type`, 'utf8').trim(), '') === String(PERF_TYPE_RAW));
+  return [
+    { check: 'machine', ok: true, detail: `${machine()}, ${availableParallelism()} CPUs` },
+    {
+      check: 'huge pages',
+      ok: sizes.includes(2048),
+      detail: sizes.length ? sizes.map(kib).join(', ') : 'none',
+      fix: 'the hugetlb lesson uses 2 MiB pages: a kernel with CONFIG_HUGETLBFS and 4 KiB base pages has them',
+    },
+    { check: 'CPU counters', ok: true, detail: pmu ? `${pmu} (cycles and instructions count)` : 'none offered to this kernel (usual in a VM): the perf_event lesson counts software events only' },
+  ];
+}
+
 export async function doctor(opts: { image?: string; cgroupParent?: string }): Promise<number> {
   const rows: Row[] = [];
   const root = process.getuid?.() === 0;
@@ -46,6 +67,7 @@ export async function doctor(opts: { image?: string; cgroupParent?: string }): P
   rows.push({ check: 'kernel', ok: major > 5 || (major === 5 && minor >= 6), detail: release(), fix: 'Linux 5.6 or newer is needed (time namespaces, pidfd)' });
   rows.push({ check: 'node', ok: Number(process.versions.node.split('.')[0]) >= 20, detail: process.version, fix: 'install Node.js 20 or newer' });
   if (root) for (const ns of NAMESPACES) rows.push(canCreate(ns));
+  rows.push(...machineRows());
 
   const cg = detectCgroups();
   rows.push({ check: 'cgroup mode', ok: true, detail: `${cg.mode}: ${cg.hierarchies.map((h) => `${h.label}@${h.mount}${h.own === '/' ? '' : ` (own ${h.own})`}`).join(', ')}` });
