@@ -2,15 +2,15 @@
 // --cgroup-parent). Nothing outside that subtree is ever created, written or removed,
 // except enabling controllers for our own subtree on v2, which delegation requires.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Controller } from '../protocol/kernel.ts';
 import type { Call } from '../protocol/results.ts';
 import { record } from '../sys/record.ts';
-import { mountinfo, readOr } from '../sys/proc.ts';
+import { mountinfo, readOr, statFields } from '../sys/proc.ts';
 import { bpfAttachDeviceProgram, bpfDetachDeviceProgram, bpfLoadDeviceProgram, bpfQueryDevicePrograms, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
 import { compile, encode, listing, replayV1, type DeviceRule } from './device-program.ts';
-import { V2_IMPLICIT, v2Name, type CgroupHost, type ControllerHome, type Hierarchy } from './detect.ts';
+import { PRIVATE_HIERARCHIES, V2_IMPLICIT, v2Name, type CgroupHost, type ControllerHome, type Hierarchy } from './detect.ts';
 import { joinFile } from './knobs.ts';
 
 
@@ -73,26 +73,51 @@ export class CgroupTree {
 
   /**
    * On v2 a controller must be enabled in every ancestor's cgroup.subtree_control, and a
-   * non-root cgroup with processes in it cannot enable any ("no internal processes"):
-   * then the server moves itself into a leaf of its own cgroup first.
+   * non-root group that holds processes may not hand controllers down ("no internal
+   * processes"). The kernel says EBUSY only for the domain controllers (memory, io): cpu,
+   * cpuset and pids go through, and make the group a thread root whose children can then
+   * enable nothing (EOPNOTSUPP). So before the first write the lab leaves its own group,
+   * as a systemd unit with Delegate=yes must: itself and every process it started move into
+   * a leaf, `stepbox-server`. Anyone else there is not the lab's to move: cgroup-create
+   * refuses first, naming them (strangers()).
    */
   private delegate(h: Hierarchy, c: Controller): Call[] {
     if (V2_IMPLICIT.includes(c)) return [];
     const name = v2Name(c);
+    const own = join(h.mount, h.own);
     const calls: Call[] = [];
-    const chain = [join(h.mount, h.own), this.parentDir(h)];
-    for (const dir of chain) {
+    for (const dir of [own, this.parentDir(h)]) {
       const file = join(dir, 'cgroup.subtree_control');
       const enabled = readOr(() => readFileSync(file, 'utf8'), '').split(/\s+/);
       if (enabled.includes(name)) continue;
-      let call = record(`write("${file}", "+${name}")`, `echo +${name} > ${file}`, () => writeFileSync(file, `+${name}`));
-      if (call.errno === 'EBUSY' && dir === join(h.mount, h.own) && h.own !== '/') {
-        const leaf = join(dir, 'stepbox-server');
-        calls.push(record(`mkdir("${leaf}", 0755)`, `mkdir -p ${leaf}`, () => mkdirSync(leaf, { recursive: true })));
-        calls.push(record(`write("${leaf}/cgroup.procs", "${process.pid}")`, `echo ${process.pid} > ${leaf}/cgroup.procs`, () => writeFileSync(join(leaf, 'cgroup.procs'), String(process.pid))));
-        call = record(`write("${file}", "+${name}")`, `echo +${name} > ${file}`, () => writeFileSync(file, `+${name}`));
-      }
+      if (dir === own && h.own !== '/' && !this.parentPath && procsOf(own).length > 0) calls.push(...this.moveOurselves(own));
+      const call = record(`write("${file}", "+${name}")`, `echo +${name} > ${file}`, () => writeFileSync(file, `+${name}`));
+      // The own group is not the lab's to leave changed: what it enabled there is written
+      // down (a crash forgets nothing) and taken back when the lab's groups are gone.
+      if (call.ret === 0 && dir === own && h.own !== '/') noteEnabled(file, name);
       calls.push(call);
+    }
+    return calls;
+  }
+
+  /**
+   * Processes in the lab's own v2 group that are not the lab's: while any is there, the
+   * group cannot hand controllers down, and moving them is not the lab's business.
+   */
+  strangers(): string[] {
+    const v2 = this.host.hierarchies.find((h) => h.version === 2);
+    if (!v2 || v2.own === '/' || this.parentPath) return [];
+    return procsOf(join(v2.mount, v2.own))
+      .filter((p) => !isOurs(p))
+      .map((p) => `${p} (${readOr(() => readFileSync(`/proc/${p}/comm`, 'utf8').trim(), '?')})`);
+  }
+
+  /** The server and the processes it started, out of `dir` into the leaf `stepbox-server` below it. */
+  private moveOurselves(dir: string): Call[] {
+    const leaf = join(dir, 'stepbox-server');
+    const calls = [record(`mkdir("${leaf}", 0755)`, `mkdir -p ${leaf}`, () => mkdirSync(leaf, { recursive: true }))];
+    for (const pid of procsOf(dir).filter(isOurs)) {
+      calls.push(record(`write("${leaf}/cgroup.procs", "${pid}")`, `echo ${pid} > ${leaf}/cgroup.procs`, () => writeFileSync(join(leaf, 'cgroup.procs'), String(pid))));
     }
     return calls;
   }
@@ -201,7 +226,50 @@ export class CgroupTree {
       }
       if (h.private) unmountPrivate(h);
     }
+    takeBackEnabled();
   }
+}
+
+/** Controllers the lab enabled in its own group's cgroup.subtree_control: `<file> <name>` a line. */
+const ENABLED = join(PRIVATE_HIERARCHIES, 'enabled-in-own');
+
+function noteEnabled(file: string, name: string): void {
+  mkdirSync(PRIVATE_HIERARCHIES, { recursive: true });
+  appendFileSync(ENABLED, `${file} ${name}\n`);
+}
+
+/**
+ * Disable what the lab enabled in its own group, once nothing below uses it: left enabled in
+ * a group that holds processes, cpu, cpuset or pids would make it a thread root, where no
+ * later domain group can be made or joined (EOPNOTSUPP).
+ */
+function takeBackEnabled(): void {
+  const lines = readOr(() => readFileSync(ENABLED, 'utf8'), '').split('\n').filter(Boolean);
+  if (lines.length === 0) return;
+  for (const line of lines.reverse()) {
+    const [file, name] = line.split(' ');
+    try {
+      writeFileSync(file!, `-${name}`);
+    } catch {
+      // still used below, or the group is gone: nothing of ours to take back there
+    }
+  }
+  rmSync(ENABLED, { force: true });
+  if (readOr(() => readdirSync(PRIVATE_HIERARCHIES).length, 1) === 0) rmdirSync(PRIVATE_HIERARCHIES);
+}
+
+/** The server itself, or a process it started (directly or not), by the kernel's parent links. */
+function isOurs(pid: number): boolean {
+  for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+    if (p === process.pid) return true;
+    p = Number(statFields(p)?.[1] ?? 0);
+  }
+  return false;
+}
+
+/** The processes in a group, by pid. */
+function procsOf(dir: string): number[] {
+  return pidList(readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), ''));
 }
 
 /** A cgroup.procs or tasks file: one pid a line. */

@@ -5,6 +5,7 @@ import type { Controller } from '../protocol/kernel.ts';
 import type { Limit } from '../protocol/steps.ts';
 import type { Call, Refusal, Said } from '../protocol/results.ts';
 import { knobsFor } from '../cgroup/knobs.ts';
+import { V2_IMPLICIT } from '../cgroup/detect.ts';
 import { defaultDisk, IMAGES_DIR } from '../rootfs/images.ts';
 import { need, refusal } from './state.ts';
 import type { StepCtx, StepModule } from './step.ts';
@@ -66,6 +67,15 @@ export const cgroupCreate: StepModule<'cgroup-create'> = {
     for (const c of controllers) {
       const r = unavailable(c, ctx);
       if (r) return r;
+    }
+    const strangers = controllers.some((c) => ctx.cgroups.home(c)?.hierarchy.version === 2 && !V2_IMPLICIT.includes(c)) ? ctx.cgroups.strangers() : [];
+    if (strangers.length) {
+      const who = strangers.join(', ');
+      return refusal(
+        'cgroup-not-delegable',
+        `On cgroup v2 the lab's own group must hand controllers down to the container's, and a group may do that only while no process is in it. The lab moves itself and what it started into a leaf of its own, but ${who} ${strangers.length === 1 ? 'is' : 'are'} there too, and not the lab's to move. Start the lab as the only process of its group (for example as a systemd unit with Delegate=yes), or give it an empty group with --cgroup-parent.`,
+        `在 cgroup v2 上，本实验自己所在的组要把控制器下放给容器的组，而一个组只有在自身不含进程时才能这样做。本实验会把自己和自己启动的进程移进一个单独的叶子组，但 ${who} 也在这个组里，它们不归本实验移动。请让本实验成为所在组里唯一的进程（例如作为带 Delegate=yes 的 systemd 单元运行），或者用 --cgroup-parent 给它一个空组。`,
+      );
     }
     const stray = limits.find((l) => !controllers.includes(l.controller));
     if (stray) return refusal('limit-without-group', `A ${stray.controller} limit needs a ${stray.controller} group: add ${stray.controller} to the groups to create.`, `${stray.controller} 限制需要 ${stray.controller} 控制组：请把 ${stray.controller} 加入要创建的控制组。`);
