@@ -27,9 +27,10 @@ CPUS="${STEPBOX_VM_CPUS:-2}"
 # 9p, overlay, virtio-rng). Space separated module names; dependencies are
 # resolved automatically. There is no modprobe inside the VM, so anything a
 # test needs from a module has to be listed here.
-EXTRA_MODULES="${STEPBOX_VM_MODULES-veth bridge null_blk loop}"
+EXTRA_MODULES="${STEPBOX_VM_MODULES-veth bridge null_blk loop zram}"
 CWD="$PROJECT_ROOT"
 CGROUP=""
+SWAP_MB=0
 LOG_COPY=""
 BUILD_ONLY=0
 ENV_VARS=()
@@ -57,6 +58,8 @@ Options:
   --cgroup PATH       run the command in cgroup /sys/fs/cgroup/PATH instead of
                       the root cgroup (created if missing)
   --mem MB            guest memory (default $MEM)
+  --swap MB           turn on MB of swap before the command (zram, as Fedora
+                      and Ubuntu set it up; default none)
   --cpus N            guest vCPUs (default $CPUS)
   --log FILE          keep a copy of the serial console log in FILE
   --build-only        only build/check the cached kernel + initramfs
@@ -64,7 +67,7 @@ Options:
 
 Environment: STEPBOX_VM_CACHE (default /var/cache/stepbox-vm),
 STEPBOX_VM_TIMEOUT, STEPBOX_VM_MEM, STEPBOX_VM_CPUS, STEPBOX_VM_CPU (qemu -cpu model, default max),
-STEPBOX_VM_MODULES (extra modules to load, default "veth bridge null_blk loop"),
+STEPBOX_VM_MODULES (extra modules to load, default "veth bridge null_blk loop zram"),
 STEPBOX_VM_KERNEL_PKG (Debian package to take the kernel from),
 STEPBOX_VM_VERBOSE=1 (progress messages on stderr).
 
@@ -94,6 +97,8 @@ while (($#)); do
     --cgroup=*) CGROUP="${1#*=}"; shift ;;
     --mem) MEM="${2:?--mem needs a value}"; shift 2 ;;
     --mem=*) MEM="${1#*=}"; shift ;;
+    --swap) SWAP_MB="${2:?--swap needs a value}"; shift 2 ;;
+    --swap=*) SWAP_MB="${1#*=}"; shift ;;
     --cpus) CPUS="${2:?--cpus needs a value}"; shift 2 ;;
     --cpus=*) CPUS="${1#*=}"; shift ;;
     --log) LOG_COPY="${2:?--log needs a file}"; shift 2 ;;
@@ -110,6 +115,7 @@ fi
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive integer, got '$TIMEOUT'"
 [[ "$MEM" =~ ^[1-9][0-9]*$ ]] || die "--mem must be a positive integer (MB), got '$MEM'"
 [[ "$CPUS" =~ ^[1-9][0-9]*$ ]] || die "--cpus must be a positive integer, got '$CPUS'"
+[[ "$SWAP_MB" =~ ^(0|[1-9][0-9]*)$ ]] || die "--swap must be a whole number of MB, got '$SWAP_MB'"
 for kv in "${ENV_VARS[@]+"${ENV_VARS[@]}"}"; do
   [[ "$kv" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, got '$kv'"
 done
@@ -527,6 +533,10 @@ done
   for kv in "${ENV_VARS[@]+"${ENV_VARS[@]}"}"; do
     printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
   done
+  if ((SWAP_MB > 0)); then
+    printf 'echo %sM > /sys/block/zram0/disksize || exit 125\n' "$SWAP_MB"
+    printf 'mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || exit 125\n'
+  fi
   if [[ -n "$CGROUP" ]]; then
     printf 'mkdir -p /sys/fs/cgroup/%q || exit 125\n' "$CGROUP"
     printf 'echo $$ > /sys/fs/cgroup/%q/cgroup.procs || exit 125\n' "$CGROUP"
