@@ -1,6 +1,7 @@
 // The lab's own cgroups: `<own cgroup>/stepbox/<session>` in each hierarchy (or under
 // --cgroup-parent). Nothing outside that subtree is ever created, written or removed,
-// except enabling controllers for our own subtree on v2, which delegation requires.
+// except what delegation on v2 requires of the lab's own group: controllers enabled for our
+// subtree (taken back when the lab stops) and the lab's own processes moved into a leaf.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -246,15 +247,19 @@ function noteEnabled(file: string, name: string): void {
 function takeBackEnabled(): void {
   const lines = readOr(() => readFileSync(ENABLED, 'utf8'), '').split('\n').filter(Boolean);
   if (lines.length === 0) return;
-  for (const line of lines.reverse()) {
+  const kept = lines.reverse().filter((line) => {
     const [file, name] = line.split(' ');
     try {
       writeFileSync(file!, `-${name}`);
-    } catch {
-      // still used below, or the group is gone: nothing of ours to take back there
+      return false;
+    } catch (e) {
+      // Still used below (EBUSY: another lab in the same group): kept for the next try.
+      // A group that is gone has nothing of ours left to take back.
+      return (e as NodeJS.ErrnoException).code === 'EBUSY';
     }
-  }
-  rmSync(ENABLED, { force: true });
+  });
+  if (kept.length) writeFileSync(ENABLED, kept.reverse().join('\n') + '\n');
+  else rmSync(ENABLED, { force: true });
   if (readOr(() => readdirSync(PRIVATE_HIERARCHIES).length, 1) === 0) rmdirSync(PRIVATE_HIERARCHIES);
 }
 
