@@ -32,7 +32,7 @@ fi
 
 packages="build-essential python3 busybox-static iproute2 util-linux"
 if [ "$what" = test ]; then
-  packages="$packages chromium fonts-wqy-microhei qemu-system-x86 runc crun"
+  packages="$packages chromium fonts-wqy-microhei qemu-system-x86 runc crun systemd"
   if [ "$(uname -m)" = x86_64 ]; then
     packages="$packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
   fi

@@ -67,6 +67,25 @@ describe('stepbox CLI', () => {
     }
   });
 
+  it('serve --print-systemd-unit prints a unit systemd accepts, delegating its cgroup and serving with the options given', () => {
+    const r = stepbox('serve', '--print-systemd-unit', '--port', '8080', '--allow-host', 'class room');
+    expect(r.status, r.stderr).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'stepbox-unit-'));
+    try {
+      const unit = join(dir, 'stepbox.service');
+      writeFileSync(unit, r.stdout);
+      const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+      expect(verify.status, verify.stderr).toBe(0);
+      expect(verify.stderr).not.toMatch(/stepbox\.service/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(r.stdout).toMatch(/^Delegate=yes$/m);
+    expect(r.stdout).toMatch(/^KillMode=mixed$/m);
+    const exec = /^ExecStart=(.*)$/m.exec(r.stdout)![1]!;
+    expect(exec).toBe(`${process.execPath} ${join(process.cwd(), 'lab-server/bin/stepbox.mjs')} serve --host 127.0.0.1 --port 8080 --grace 30 --allow-host "class room"`);
+  });
+
   it('lessons lint is clean, cleanup runs, --help answers everywhere', () => {
     expect(stepbox('lessons', 'lint').status).toBe(0);
     expect(stepbox('cleanup').status).toBe(0);

@@ -5,6 +5,7 @@ import { doctor } from './doctor.ts';
 import { lint } from './lint.ts';
 import { play } from './play.ts';
 import { serve } from './serve.ts';
+import { systemdUnit } from './systemd-unit.ts';
 
 /** A number in [min, max] (whole unless `fraction`), or commander's own "error: option … argument …" message. */
 const number = (min: number, max: number, fraction = false) => (v: string) => {
@@ -40,7 +41,11 @@ program
   .option('--allow-host <name>', 'also accept this Host header (repeatable), e.g. a workshop machine name', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('--grace <seconds>', 'how long a closed tab keeps its container for a reload', number(0, 86400, true), '30')
   .option('--max-sessions <n>', 'sessions at once (default: sized to this machine, 4 per CPU and one per 256 MiB, at most 64)', number(1, 1000))
-  .action(async (o) => serve({ ...program.opts(), ...o }));
+  .option('--print-systemd-unit', 'print a systemd unit that serves the lab with these options, and exit')
+  .action(async (o) => {
+    if (o.printSystemdUnit) process.stdout.write(systemdUnit({ ...program.opts(), ...o }));
+    else await serve({ ...program.opts(), ...o });
+  });
 
 program
   .command('cleanup')
