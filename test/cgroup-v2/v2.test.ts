@@ -2,13 +2,13 @@
 // its v2 file, each value read back from /sys/fs/cgroup. Each write is printed, so the
 // VM's log shows what was written and what the kernel read back.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectCgroups } from '../../lab-server/src/cgroup/detect.ts';
 import { listLessons, loadLesson } from '../../lab-server/src/lessons/load.ts';
 import { typeAndCapture } from '../../lab-server/src/session/terminal.ts';
-import { bpfQueryDevicePrograms } from '../../lab-server/src/sys/ffi.ts';
+import { devicePrograms } from '../../lab-server/src/sys/ffi.ts';
 import { kernel, until, useLab } from '../support/lab.ts';
 
 const host = detectCgroups();
@@ -61,9 +61,7 @@ describe('on a cgroup v2 machine', () => {
     expect(io).toMatch(/^\d+:\d+ rbps=max wbps=10485760/);
     // No devices files on v2: the group holds the lab's eBPF program instead.
     expect(existsSync(join(dir, 'devices.list'))).toBe(false);
-    const fd = openSync(dir, 'r');
-    const programs = bpfQueryDevicePrograms(fd);
-    closeSync(fd);
+    const programs = devicePrograms(dir);
     console.log(`bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE) on ${dir}: ${programs.join(' ')}`);
     expect(programs).toHaveLength(1);
     expect(kernel.cgroup(pid).trim()).toBe(`0::${join(host.hierarchies[0]!.own, 'stepbox', s.name)}`);

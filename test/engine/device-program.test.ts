@@ -2,12 +2,12 @@
 // program attached to a group of its own, and a process in that group asking the kernel
 // for devices. The kernel's answers (EPERM or not), and bpf(BPF_PROG_QUERY), are the truth.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectCgroups, type CgroupHost } from '../../lab-server/src/cgroup/detect.ts';
 import { CgroupTree } from '../../lab-server/src/cgroup/tree.ts';
-import { bpfQueryDevicePrograms } from '../../lab-server/src/sys/ffi.ts';
+import { devicePrograms } from '../../lab-server/src/sys/ffi.ts';
 
 const detected = detectCgroups();
 const v2 = detected.hierarchies.find((h) => h.version === 2);
@@ -26,14 +26,7 @@ function inGroup(script: string): string {
   return `${r.stdout}${r.stderr}`;
 }
 
-const programs = () => {
-  const fd = openSync(dir, 'r');
-  try {
-    return bpfQueryDevicePrograms(fd);
-  } finally {
-    closeSync(fd);
-  }
-};
+const programs = () => devicePrograms(dir);
 
 describe('a device list as an eBPF program on a v2 group', () => {
   afterAll(async () => {

@@ -149,7 +149,8 @@ export function encode(blocks: Block[]): Buffer {
   return buf;
 }
 
-const FIELD = ['access_type', '', '', '', 'major', '', '', '', 'minor'];
+/** struct bpf_cgroup_dev_ctx, by byte offset. */
+const FIELD: Record<number, string> = { 0: 'access_type', 4: 'major', 8: 'minor' };
 
 /** One instruction as bpftool prints it, with what the context field means. */
 export function disassemble(i: Insn, pc: number): string {

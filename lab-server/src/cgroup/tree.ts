@@ -9,7 +9,7 @@ import type { Controller } from '../protocol/kernel.ts';
 import type { Call } from '../protocol/results.ts';
 import { record } from '../sys/record.ts';
 import { mountinfo, readOr, statFields } from '../sys/proc.ts';
-import { bpfAttachDeviceProgram, bpfDetachDeviceProgram, bpfLoadDeviceProgram, bpfQueryDevicePrograms, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
+import { bpfAttachDeviceProgram, bpfDetachDeviceProgram, bpfLoadDeviceProgram, bpfQueryDevicePrograms, devicePrograms, MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
 import { compile, encode, listing, replayV1, type DeviceRule } from './device-program.ts';
 import { PRIVATE_HIERARCHIES, V2_IMPLICIT, v2Name, type CgroupHost, type ControllerHome, type Hierarchy } from './detect.ts';
 import { joinFile } from './knobs.ts';
@@ -171,14 +171,7 @@ export class CgroupTree {
   devicePrograms(session: string): number[] {
     const home = this.home('devices');
     if (home?.hierarchy.version !== 2) return [];
-    return readOr(() => {
-      const fd = openSync(this.dir(home, session), 'r');
-      try {
-        return bpfQueryDevicePrograms(fd);
-      } finally {
-        closeSync(fd);
-      }
-    }, []);
+    return readOr(() => devicePrograms(this.dir(home, session)), []);
   }
 
   /** The chapter's second code block: `echo $pid > .../tasks` (cgroup.procs on v2). */
@@ -325,7 +318,7 @@ async function removeGroup(dir: string, version: 1 | 2): Promise<void> {
       // an empty or dying group refuses nothing we need: rmdir below tells the truth
     }
   }
-  const members = () => pidList(readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), ''));
+  const members = () => procsOf(dir);
   for (let attempt = 0, pids = members(); attempt < 200 && pids.length; attempt++, pids = members()) {
     for (const pid of pids) pidfdKill(pid);
     thaw(dir, version);

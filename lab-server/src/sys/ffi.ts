@@ -236,6 +236,16 @@ export function bpfQueryDevicePrograms(groupFd: number): number[] {
   return [...ids.slice(0, attr.readUInt32LE(24))];
 }
 
+/** The same, for the group at a path: its directory opened for the question and closed after. */
+export function devicePrograms(groupDir: string): number[] {
+  const fd = openSync(groupDir, 'r');
+  try {
+    return bpfQueryDevicePrograms(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Detach one program, by id, from the v2 group whose directory fd is given. */
 export function bpfDetachDeviceProgram(groupFd: number, id: number): void {
   const byId = Buffer.alloc(ATTR_SIZE);
