@@ -13,7 +13,7 @@ const hostNs = new Map<Namespace, string>(NAMESPACES.map((t) => [t, nsLink('self
 const MAX_MOUNTS = 60;
 
 /** The readback row of a v2 device list: what bpf(BPF_PROG_QUERY) says the group holds. */
-export const DEVICE_PROGRAMS = 'bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE)';
+const DEVICE_PROGRAMS = 'bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE)';
 
 export function observe(state: State, cgroups: CgroupTree, session: string): Snapshot {
   const pid = state.pid;
