@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -22,11 +23,13 @@
 #include "steps.h"
 #include "util.h"
 
-/* time first: a namespace made with clock offsets belongs to the host's user
- * namespace, where we lose our capabilities once we join the container's.
- * user next: it grants the capabilities to join the others. mnt last: it
- * changes our root and cwd, and the rest do not care about paths. */
-static const char *const ns_order[] = { "time", "user", "cgroup", "ipc", "uts", "net", "pid", "mnt" };
+/* We start as the machine's root, privileged over every namespace, so each is
+ * joined while we still are: the user namespace last, since inside it we would
+ * hold no capability over namespaces its parents own (a seat's). time first: a
+ * namespace made with clock offsets belongs to the machine's user namespace.
+ * mnt after the rest: it changes our root and cwd, and they do not care about
+ * paths. */
+static const char *const ns_order[] = { "time", "cgroup", "ipc", "uts", "net", "pid", "mnt", "user" };
 
 /* The target's namespace, or -1 if this kernel lacks it or we are in it already. */
 static int open_new_ns(int dir, const char *name)
@@ -80,6 +83,28 @@ static _Noreturn void exec_shell(char **argv)
 	fatal(argv[0]);
 }
 
+/*
+ * In a seat, a peek shell must count against the seat's limits like
+ * everything else there: the server names the cgroup.procs files of the
+ * seat's group (one per hierarchy, ':' apart) and we enter them first, before
+ * anything we start can be born outside.
+ */
+static void join_cgroups(void)
+{
+	char *files = getenv("STEPBOX_CGROUP_PROCS"), *save, *file, me[24];
+
+	if (!files)
+		return;
+	snprintf(me, sizeof me, "%d", (int)getpid());
+	for (file = strtok_r(files, ":", &save); file; file = strtok_r(NULL, ":", &save)) {
+		int fd = open(file, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, me, strlen(me)) < 0)
+			fatal(file);
+		close(fd);
+	}
+	unsetenv("STEPBOX_CGROUP_PROCS");
+}
+
 int peek_main(const char *pid, char **argv)
 {
 	static char *default_argv[] = { "/bin/sh", NULL };
@@ -93,6 +118,7 @@ int peek_main(const char *pid, char **argv)
 	}
 	die_with_parent();
 	close_fds_except(-1);
+	join_cgroups();
 	snprintf(path, sizeof path, "/proc/%s/ns", pid);
 	if ((dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		fatal(path);

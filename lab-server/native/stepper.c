@@ -34,6 +34,7 @@
  *
  * The files: stepper.c   the verb table, C's loop, P's loop, main
  *            steps.c     the chapter's calls: the code the page shows
+ *            seat.c      the sealed box P makes for itself on a shared machine
  *            wire.c      replies and their calls, lines in, requests out
  *            text.c      the string builder, C and JSON quoting, flag names
  *            peek.c      stepper peek
@@ -57,13 +58,17 @@
 #include <sys/wait.h>
 
 #include "peek.h"
+#include "seat.h"
 #include "steps.h"
 #include "util.h"
 
 static verb_fn do_clone;
 
 static const struct verb verbs[] = {
+	{ "SEATUSER",    0, 0, false, do_seat_user },
+	{ "SEAT",        3, 3, false, do_seat },
 	{ "CLONE",       1, 3, false, do_clone },
+	{ "IDMAP",       3, 3, false, do_idmap },
 	{ "SETID",       2, 2, true,  do_setid },
 	{ "HOSTNAME",    1, 1, true,  do_hostname },
 	{ "PROPAGATION", 1, 1, true,  do_propagation },
@@ -94,6 +99,10 @@ int child_main(void *arg)
 	/* If P died before PDEATHSIG was set, its socket end is closed: POLLHUP.
 	 * (getppid() cannot tell: in a new pid namespace it is always 0.) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&up, 1, 0) < 0 || (up.revents & POLLHUP))
+		_exit(1);
+	/* In a seat, P2 writes our uid_map as the seat's root. Not dumpable, our
+	 * /proc files would belong to the host's root, out of its reach. */
+	if (in_seat && prctl(PR_SET_DUMPABLE, 1) < 0)
 		_exit(1);
 	/* A session of our own, then the pty P let go of: the container's shell
 	 * gets job control and ^C, and nobody has to steal the tty. */
@@ -149,6 +158,11 @@ static void do_clone(struct reply *r, struct request *rq)
 		.phase = PHASE_PAUSED, .pid = c.pid, .pidfd = c.pidfd, .sock = c.sock,
 		.rd = { .fd = c.sock, .buf = child_buf, .cap = CHILD_MAX + 1 },
 	};
+}
+
+pid_t current_child(void)
+{
+	return child.phase == PHASE_PAUSED || child.phase == PHASE_RUNNING ? child.pid : -1;
 }
 
 static const char *child_unavailable(void)

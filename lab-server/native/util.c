@@ -15,11 +15,15 @@
 #include "common.h"
 #include "util.h"
 
+bool trace_muted;
+
 void trace(const char *fmt, ...)
 {
 	char text[CALL_MAX + 256];
 	va_list ap;
 
+	if (trace_muted)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+extern bool trace_muted;                /* calls still recorded, not shown */
 __attribute__((format(printf, 1, 2)))
 void trace(const char *fmt, ...);
 void warn(const char *what);

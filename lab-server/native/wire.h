@@ -23,7 +23,8 @@ void send_up(const char *p, size_t n);
 struct reply {
 	long long seq;
 	bool ok;                        /* false once a required call failed */
-	pid_t pid;                      /* CLONE only */
+	pid_t pid;                      /* CLONE and SEAT only */
+	bool silent;                    /* sent already, by another process (SEAT) */
 	char error[160];                /* a protocol or state error */
 	struct sb calls;
 	char calls_buf[CALLS_MAX];

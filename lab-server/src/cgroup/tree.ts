@@ -20,11 +20,18 @@ export class CgroupTree {
     readonly host: CgroupHost,
     /** Path inside every hierarchy under which sessions live; default `<own>/stepbox`. */
     private readonly parentPath?: string,
+    /** Below the parent: a seat's group, when this tree is a seat's. */
+    private readonly sub = '',
   ) {}
 
   /** The `stepbox` directory of a hierarchy, absolute. */
   parentDir(h: Hierarchy): string {
-    return join(h.mount, this.parentPath ?? join(h.own, 'stepbox'));
+    return join(h.mount, this.parentPath ?? join(h.own, 'stepbox'), this.sub);
+  }
+
+  /** The same tree one level down: its sessions live in our group `group` (a seat's). */
+  under(group: string): CgroupTree {
+    return new CgroupTree(this.host, this.parentPath, join(this.sub, group));
   }
 
   dir(home: ControllerHome, session: string): string {
@@ -35,8 +42,12 @@ export class CgroupTree {
     return this.host.homes.get(c);
   }
 
-  /** mkdir the session's group for one controller, and whatever the kernel needs first. */
-  create(c: Controller, session: string): Call[] {
+  /**
+   * mkdir the session's group for one controller, and whatever the kernel needs first.
+   * `handDown` false: a leaf that only holds processes, so on v2 its parent is not asked to
+   * hand controllers down yet (it may still hold processes of its own: a seat's helper).
+   */
+  create(c: Controller, session: string, handDown = true): Call[] {
     const home = this.home(c);
     if (!home) return [];
     const h = home.hierarchy;
@@ -53,7 +64,7 @@ export class CgroupTree {
       calls.push(record(`mkdir("${parent}", 0755)`, `mkdir ${parent}`, () => mkdirSync(parent, { mode: 0o755 })));
       if (h.version === 1 && h.controllers.includes('cpuset')) calls.push(...this.inheritCpuset(parent));
     }
-    if (h.version === 2) calls.push(...this.delegate(h, c));
+    if (h.version === 2 && handDown) calls.push(...this.delegate(h, c));
     const dir = join(parent, session);
     if (!existsSync(dir)) {
       calls.push(record(`mkdir("${dir}", 0755)`, `mkdir ${dir}`, () => mkdirSync(dir, { mode: 0o755 })));
@@ -87,7 +98,7 @@ export class CgroupTree {
     const name = v2Name(c);
     const own = join(h.mount, h.own);
     const calls: Call[] = [];
-    for (const dir of [own, this.parentDir(h)]) {
+    for (const dir of this.chain(h)) {
       const file = join(dir, 'cgroup.subtree_control');
       const enabled = readOr(() => readFileSync(file, 'utf8'), '').split(/\s+/);
       if (enabled.includes(name)) continue;
@@ -99,6 +110,16 @@ export class CgroupTree {
       calls.push(call);
     }
     return calls;
+  }
+
+  /** Every group from the lab's own down to the parent, where v2 must enable a controller. */
+  private chain(h: Hierarchy): string[] {
+    const own = join(h.mount, h.own);
+    const parent = this.parentDir(h);
+    if (this.parentPath || !parent.startsWith(`${own}/`)) return [own, parent];
+    const dirs = [own];
+    for (const part of parent.slice(own.length + 1).split('/')) dirs.push(join(dirs.at(-1)!, part));
+    return dirs;
   }
 
   /**
@@ -181,6 +202,24 @@ export class CgroupTree {
     return record(`write(open("${path}", O_WRONLY), "${pid}", ${String(pid).length})`, `echo ${pid} > ${path}`, () => writeFileSync(path, String(pid)));
   }
 
+  /** Move a process into the session's group in every hierarchy: all of it, not one controller. */
+  enter(session: string, pid: number): Call[] {
+    return this.hierarchyList().map((h) => {
+      const path = join(this.parentDir(h), session, 'cgroup.procs');
+      return record(`write(open("${path}", O_WRONLY), "${pid}", ${String(pid).length})`, `echo ${pid} > ${path}`, () => writeFileSync(path, String(pid)));
+    });
+  }
+
+  /** The cgroup.procs files of a group, one per hierarchy: where a new process (a peek) enters it. */
+  procsFiles(session: string): string[] {
+    return this.hierarchyList().map((h) => join(this.parentDir(h), session, 'cgroup.procs'));
+  }
+
+  hasFile(c: Controller, session: string, file: string): boolean {
+    const home = this.home(c);
+    return !!home && existsSync(join(this.dir(home, session), file));
+  }
+
   /** The processes in the session's group for a controller, by host pid. */
   procs(c: Controller, session: string): number[] {
     return pidList(this.read(c, session, 'cgroup.procs'));
@@ -193,19 +232,19 @@ export class CgroupTree {
   }
 
   /** Every hierarchy once (several controllers may share one, as on v2). */
-  private hierarchies(): Hierarchy[] {
+  hierarchyList(): Hierarchy[] {
     return [...new Set([...this.host.homes.values()].map((h) => h.hierarchy))];
   }
 
   /** Remove one session's groups in every hierarchy, killing whatever is still inside. */
   async removeSession(session: string): Promise<void> {
-    for (const h of this.hierarchies()) await removeGroup(join(this.parentDir(h), session), h.version);
+    for (const h of this.hierarchyList()) await removeGroup(join(this.parentDir(h), session), h.version);
   }
 
   /** Session names present under our parent in any hierarchy. */
   sessions(): string[] {
     const names = new Set<string>();
-    for (const h of this.hierarchies()) {
+    for (const h of this.hierarchyList()) {
       for (const e of readOr(() => readdirSync(this.parentDir(h), { withFileTypes: true }), [])) if (e.isDirectory()) names.add(e.name);
     }
     return [...names];
@@ -213,7 +252,7 @@ export class CgroupTree {
 
   /** Remove the empty `stepbox` parents (and a v2 server leaf no process uses any more). */
   async removeParents(): Promise<void> {
-    for (const h of this.hierarchies()) {
+    for (const h of this.hierarchyList()) {
       for (const dir of [this.parentDir(h), join(h.mount, h.own, 'stepbox-server')]) {
         const empty = existsSync(dir) && readdirSync(dir, { withFileTypes: true }).every((e) => !e.isDirectory());
         if (empty && readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), 'x') === '') await rmdirRetrying(dir);

@@ -6,6 +6,7 @@ import { lint } from './lint.ts';
 import { play } from './play.ts';
 import { serve } from './serve.ts';
 import { systemdUnit } from './systemd-unit.ts';
+import { addSeatOptions } from './seat-options.ts';
 
 /** A number in [min, max] (whole unless `fraction`), or commander's own "error: option … argument …" message. */
 const number = (min: number, max: number, fraction = false) => (v: string) => {
@@ -25,15 +26,15 @@ program
   .description('check that this machine can run the lab, with a fix for each problem')
   .action(async () => process.exit(await doctor(program.opts())));
 
-program
+addSeatOptions(program
   .command('play <lesson>')
   .description("run a lesson's steps in order, as a student would, and print each result")
   .option('--json', 'one JSON object per step')
   .option('--exec <cmd>', "after the last step, type CMD into the container's shell and print its output")
-  .option('--dir <path>', 'the folder that holds the lesson (default: lessons/ of this checkout)')
+  .option('--dir <path>', 'the folder that holds the lesson (default: lessons/ of this checkout)'), number)
   .action(async (lesson: string, o: { json?: boolean; exec?: string; dir?: string }) => process.exit(await play(lesson, { ...program.opts(), ...o })));
 
-program
+addSeatOptions(program
   .command('serve')
   .description('serve the lab page on http://127.0.0.1:7878 (prints the address with its token)')
   .option('--host <address>', 'address to listen on; anything but loopback prints a warning', '127.0.0.1')
@@ -41,7 +42,7 @@ program
   .option('--allow-host <name>', 'also accept this Host header (repeatable), e.g. a workshop machine name', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('--grace <seconds>', 'how long a closed tab keeps its container for a reload', number(0, 86400, true), '30')
   .option('--max-sessions <n>', 'sessions at once (default: sized to this machine, 4 per CPU and one per 256 MiB, at most 64)', number(1, 1000))
-  .option('--print-systemd-unit', 'print a systemd unit that serves the lab with these options, and exit')
+  .option('--print-systemd-unit', 'print a systemd unit that serves the lab with these options, and exit'), number)
   .action(async (o) => {
     if (o.printSystemdUnit) process.stdout.write(systemdUnit({ ...program.opts(), ...o }));
     else await serve({ ...program.opts(), ...o });

@@ -9,8 +9,9 @@ import { lessonNotHere } from '../course/fits.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { mainCall } from '../protocol/calls.ts';
 import { reapOnExit } from './reap-on-exit.ts';
+import { seatsFrom, type SeatCliOptions } from './seat-options.ts';
 
-interface PlayOptions {
+interface PlayOptions extends SeatCliOptions {
   json?: boolean;
   exec?: string;
   /** A folder of lessons other than lessons/, e.g. a draft an instructor is writing. */
@@ -35,12 +36,12 @@ function line(r: StepResult): string {
 
 export async function play(id: string, opts: PlayOptions): Promise<number> {
   const lesson = loadLesson(id, opts.dir ? resolve(opts.dir) : undefined);
-  const lab = await Lab.start({ image: opts.image === 'busybox' ? lesson.image : opts.image, cgroupParent: opts.cgroupParent });
+  const lab = await Lab.start({ image: opts.image === 'busybox' ? lesson.image : opts.image, cgroupParent: opts.cgroupParent, seats: seatsFrom(opts) });
   reapOnExit(() => lab.shutdown(), { signalCode: 130 });
   let failed = false;
   let skipped = 0;
   try {
-    const away = lessonNotHere(lesson, lab.cgroups);
+    const away = lessonNotHere(lesson, lab.cgroups, lab.seated);
     if (away) {
       // Said and counted as a skip: the machine lacks what the lesson is about.
       if (opts.json) console.log(JSON.stringify({ lesson: lesson.id, skipped: away.en }));

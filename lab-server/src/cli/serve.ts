@@ -3,8 +3,9 @@ import { setFlagsFromString } from 'node:v8';
 import { Lab } from '../session/lab.ts';
 import { LabServer } from '../server/app.ts';
 import { reapOnExit } from './reap-on-exit.ts';
+import { seatsFrom, type SeatCliOptions } from './seat-options.ts';
 
-export interface ServeCliOptions {
+export interface ServeCliOptions extends SeatCliOptions {
   host: string;
   port: string;
   allowHost: string[];
@@ -22,11 +23,16 @@ export async function serve(o: ServeCliOptions): Promise<void> {
   // stay cheap). Measured in test/server/floods.test.ts.
   setFlagsFromString('--semi-space-growth-factor=1');
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(o.host);
+  const seats = seatsFrom(o);
   if (!loopback) {
-    console.warn(`WARNING: listening on ${o.host}. Anyone who can reach it and holds the token gets a root shell on this machine.`);
+    console.warn(
+      seats
+        ? `WARNING: listening on ${o.host}. Anyone who can reach it and holds the token gets a seat: root inside it, an ordinary user of this machine outside.`
+        : `WARNING: listening on ${o.host}. Anyone who can reach it and holds the token gets a root shell on this machine (--seats seals each session in a seat).`,
+    );
   }
   // One helper waits, spawned ahead of time: a new tab or a Restart does not wait for one.
-  const lab = await Lab.start({ image: o.image, cgroupParent: o.cgroupParent, warm: 1 });
+  const lab = await Lab.start({ image: o.image, cgroupParent: o.cgroupParent, warm: 1, seats });
   const server = new LabServer(lab, {
     host: o.host,
     port: Number(o.port),

@@ -1,11 +1,13 @@
 // Whether this machine can play a lesson at all: one about cgroup v2 itself needs its
-// controllers there. Said in the student's words, on the page and by `play`, never silently.
+// controllers there, and some need the machine's own root, which a seat does not give.
+// Said in the student's words, on the page and by `play`, never silently.
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { lessonControllers, type Lesson } from '../protocol/lesson.ts';
 import type { Controller } from '../protocol/kernel.ts';
 import type { Said } from '../protocol/results.ts';
 
-export function lessonNotHere(lesson: Lesson, cgroups: CgroupTree): Said | null {
+export function lessonNotHere(lesson: Lesson, cgroups: CgroupTree, seated = false): Said | null {
+  if (seated && lesson.notInSeat) return { en: `Not in a seat: ${lesson.notInSeat.en}`, zh: `座位（seat）里不能学这一课：${lesson.notInSeat.zh}` };
   if (lesson.cgroup !== 2) return null;
   const elsewhere = lessonControllers(lesson).filter((c) => cgroups.home(c as Controller)?.hierarchy.version !== 2);
   if (elsewhere.length === 0) return null;

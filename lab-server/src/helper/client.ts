@@ -10,6 +10,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as pty from 'node-pty';
 import { peerPid } from '../sys/ffi.ts';
+import { nspid, readOr } from '../sys/proc.ts';
+import { readFileSync } from 'node:fs';
 import { HelperExit, HelperHello, HelperReply, requestLine, type HelperVerb } from './wire.ts';
 
 export const STEPPER = resolve(dirname(fileURLToPath(import.meta.url)), '../../native/build/stepper');
@@ -65,6 +67,10 @@ export class Helper extends EventEmitter<HelperEvents> {
   private seq = 0;
   private pending = new Map<number, Pending>();
   private closed = false;
+  /** In a seat: the helper's second half (P2, by host pid), which serves from inside it. */
+  private seatServer: number | null = null;
+  /** The host pid of each child P2 named by its pid in the seat. */
+  private readonly hostPids = new Map<number, number>();
 
   private constructor(
     readonly term: pty.IPty,
@@ -106,6 +112,27 @@ export class Helper extends EventEmitter<HelperEvents> {
     }
   }
 
+  /**
+   * From now on requests are served from inside a seat by `p2` (native/seat.c), which
+   * names processes by their pids in the seat's pid namespace: replies and exit events are
+   * turned back into host pids here, so the rest of the server knows only those.
+   */
+  servedFromSeat(p2: number): void {
+    this.seatServer = p2;
+  }
+
+  /** A pid P2 gave, as the host's: its child whose second NSpid (the seat's) is that pid. */
+  private hostPid(seatPid: number): number {
+    const p2 = this.seatServer;
+    if (p2 === null) return seatPid;
+    const known = this.hostPids.get(seatPid);
+    if (known !== undefined) return known;
+    const children = readOr(() => readFileSync(`/proc/${p2}/task/${p2}/children`, 'utf8'), '').split(' ').filter(Boolean).map(Number);
+    const host = children.find((c) => nspid(c)[1] === seatPid) ?? -1;
+    if (host > 0) this.hostPids.set(seatPid, host);
+    return host;
+  }
+
   request(verb: HelperVerb, args: readonly string[] = []): Promise<HelperReply> {
     if (this.closed) return Promise.reject(new HelperGone());
     const seq = ++this.seq;
@@ -127,14 +154,14 @@ export class Helper extends EventEmitter<HelperEvents> {
       return this.protocolError(`not JSON: ${line.slice(0, 80)}`);
     }
     const exit = HelperExit.safeParse(data);
-    if (exit.success) return void this.emit('exit', exit.data);
+    if (exit.success) return void this.emit('exit', { ...exit.data, pid: this.hostPid(exit.data.pid) });
     const reply = HelperReply.safeParse(data);
     if (!reply.success) return this.protocolError(`unexpected line: ${line.slice(0, 80)}`);
     const p = this.pending.get(reply.data.seq);
     if (!p) return this.protocolError(`reply to a request never made (seq ${reply.data.seq})`);
     this.pending.delete(reply.data.seq);
     clearTimeout(p.timer);
-    p.resolve(reply.data);
+    p.resolve(reply.data.pid === undefined ? reply.data : { ...reply.data, pid: this.hostPid(reply.data.pid) });
   }
 
   /** A helper that breaks the protocol is not trusted with another request. */

@@ -67,7 +67,7 @@ function readHead(root: string, p: Problems): { read: HeadRead; typed?: Omit<Les
   const intro = bothOf(split.body);
   if (intro) read.texts.push({ where: 'body', ...intro, prose: true });
   const head = p.errors === errors ? strictly(LessonFront, front, 'lesson.md', p) : undefined;
-  return { read, typed: head && intro && { title: head.title, image: head.image, intro, ...(head.cgroup ? { cgroup: head.cgroup } : {}) } };
+  return { read, typed: head && intro && { title: head.title, image: head.image, intro, ...(head.cgroup ? { cgroup: head.cgroup } : {}), ...(head.notInSeat ? { notInSeat: head.notInSeat } : {}) } };
 }
 
 function readStep(root: string, file: string, p: Problems): { read: StepRead; typed?: LessonStep } | undefined {

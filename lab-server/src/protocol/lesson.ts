@@ -106,6 +106,8 @@ export const LessonFront = z
     image: z.string().default('busybox'),
     /** 2: the lesson is about cgroup v2 itself and needs its controllers there. */
     cgroup: z.literal(2).optional(),
+    /** Why the lesson cannot be played in a seat (a shared machine), when it cannot. */
+    notInSeat: Said.optional(),
   })
   .strict();
 
@@ -127,6 +129,8 @@ export interface Lesson {
   image: string;
   /** 2 when the lesson needs its controllers on cgroup v2. */
   cgroup?: 2;
+  /** Why it cannot be played in a seat, when it cannot. */
+  notInSeat?: z.infer<typeof Said>;
   intro: z.infer<typeof Said>;
   steps: LessonStep[];
 }

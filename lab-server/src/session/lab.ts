@@ -9,6 +9,7 @@ import { imageExists } from '../rootfs/images.ts';
 import { poolDir, RUNTIME_DIR, sessionName } from './paths.ts';
 import { reapAll } from './reap.ts';
 import { Session } from './session.ts';
+import type { SeatLimits } from './seat.ts';
 
 export interface LabOptions {
   image?: string;
@@ -21,6 +22,8 @@ export interface LabOptions {
    * `stepbox serve` keeps one.
    */
   warm?: number;
+  /** Every session in a seat of its own, with these limits (a shared machine). */
+  seats?: { limits: SeatLimits; scratchMiB: number };
 }
 
 /** The size a waiting helper's pty starts with; the session that takes it resizes it. */
@@ -42,6 +45,8 @@ export class Lab {
   private filling: Promise<void> | null = null;
   private refill: NodeJS.Timeout | null = null;
   private closing = false;
+  /** Seat slots in use, by live sessions (and sessions still being reaped). */
+  private readonly slots = new Set<number>();
 
   private constructor(private readonly opts: LabOptions) {
     this.cgroups = new CgroupTree(detectCgroups(), opts.cgroupParent);
@@ -62,7 +67,16 @@ export class Lab {
   }
 
   async open(size: TermSize = WARM_SIZE): Promise<Session> {
-    const session = await Session.open({ name: sessionName(++this.counter), image: this.image, cgroups: this.cgroups, size, idmapBase: this.opts.idmapBase }, this.takeWarm());
+    const seats = this.opts.seats;
+    const seat = seats && { slot: this.freeSlot(), ...seats };
+    if (seat) this.slots.add(seat.slot);
+    let session: Session;
+    try {
+      session = await Session.open({ name: sessionName(++this.counter), image: this.image, cgroups: this.cgroups, size, idmapBase: this.opts.idmapBase, seat }, this.takeWarm());
+    } catch (e) {
+      if (seat) this.slots.delete(seat.slot);
+      throw e;
+    }
     this.sessions.add(session);
     if (this.warmSize > 0 && !this.refill && !this.closing) {
       this.refill = setTimeout(() => {
@@ -71,6 +85,18 @@ export class Lab {
       }, REFILL_DELAY_MS);
     }
     return session;
+  }
+
+  /** Whether every session runs in a seat of its own. */
+  get seated(): boolean {
+    return this.opts.seats !== undefined;
+  }
+
+  /** The lowest seat slot no live session holds: slots pick ids and cgroup names, so they are reused. */
+  private freeSlot(): number {
+    let slot = 0;
+    while (this.slots.has(slot)) slot++;
+    return slot;
   }
 
   private takeWarm(): Helper | undefined {
@@ -97,6 +123,7 @@ export class Lab {
       await session.reap();
     } finally {
       this.sessions.delete(session);
+      if (session.seat) this.slots.delete(session.seat.slot);
     }
   }
 

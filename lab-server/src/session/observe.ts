@@ -15,12 +15,29 @@ const MAX_MOUNTS = 60;
 /** The readback row of a v2 device list: what bpf(BPF_PROG_QUERY) says the group holds. */
 const DEVICE_PROGRAMS = 'bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE)';
 
-export function observe(state: State, cgroups: CgroupTree, session: string): Snapshot {
+/**
+ * In a seat, "the host" is the seat: `seat.helper` is a process whose namespaces stand for
+ * the host's, and ids are shown as the seat reads them (its map is one block from idBase).
+ */
+/**
+ * A map as a process in the seat reads it: the kernel gives each reader the outside ids in
+ * its own user namespace, and the server's is the machine's.
+ */
+function asSeatReads(map: string, idBase: number | undefined): string {
+  if (idBase === undefined) return map;
+  return map
+    .split('\n')
+    .map((line) => line.replace(/^(\s*\d+\s+)(\d+)/, (_, head: string, outside: string) => `${head}${Number(outside) - idBase}`))
+    .join('\n');
+}
+
+export function observe(state: State, cgroups: CgroupTree, session: string, seat?: { helper: number; idBase: number }): Snapshot {
+  const hostRef = seat?.helper;
   const pid = state.pid;
   const alive = pid !== null && isAlive(pid);
   const at = alive ? pid : null;
   const namespaces = NAMESPACES.map((type) => {
-    const host = hostNs.get(type) ?? '';
+    const host = (hostRef === undefined ? hostNs.get(type) : nsLink(hostRef, type)) ?? '';
     const container = at === null ? null : nsLink(at, type);
     return { type, host, container, isNew: container !== null && container !== host };
   });
@@ -44,8 +61,8 @@ export function observe(state: State, cgroups: CgroupTree, session: string): Sna
     cgroups: at === null ? [] : cgroupLines(at).map((l) => ({ hierarchy: l.controllers || 'unified', path: l.path, ours: l.path.endsWith(`/${session}`) })),
     limits,
     cgroupVersions,
-    uidMap: at === null ? '' : readProcFile(at, 'uid_map').trim(),
-    gidMap: at === null ? '' : readProcFile(at, 'gid_map').trim(),
+    uidMap: at === null ? '' : asSeatReads(readProcFile(at, 'uid_map').trim(), seat?.idBase),
+    gidMap: at === null ? '' : asSeatReads(readProcFile(at, 'gid_map').trim(), seat?.idBase),
     root: at === null ? null : procLink(at, 'root'),
     mounts: at === null ? [] : mountinfo(at).slice(0, MAX_MOUNTS).map((m) => ({ target: m.target, fstype: m.fstype, source: m.source })),
     exe: at === null ? null : procLink(at, 'exe'),

@@ -6,7 +6,8 @@ import { chownSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CgroupTree } from '../cgroup/tree.ts';
-import { Helper, HelperGone, type TermSize } from '../helper/client.ts';
+import { Helper, HelperGone, spawnPty, type TermSize } from '../helper/client.ts';
+import type { IPty } from 'node-pty';
 import type { Call, Refusal, StepResult } from '../protocol/results.ts';
 import { StepParams, type StepRequest } from '../protocol/steps.ts';
 import { imageDir, shiftedImage } from '../rootfs/images.ts';
@@ -19,6 +20,7 @@ import { record } from '../sys/record.ts';
 import { observe } from './observe.ts';
 import { detachLoops } from './reap.ts';
 import { sessionDir } from './paths.ts';
+import { buildSeat, seatIds, seatName, type Seat, type SeatSpec } from './seat.ts';
 import { emptyState, refusal, type State } from '../steps/state.ts';
 
 export interface SessionOptions {
@@ -27,6 +29,8 @@ export interface SessionOptions {
   cgroups: CgroupTree;
   size: TermSize;
   idmapBase?: number;
+  /** Run the session in a seat of its own (a shared machine): see seat.ts. */
+  seat?: SeatSpec;
 }
 
 export interface SessionEvents {
@@ -44,6 +48,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private queue: Promise<unknown> = Promise.resolve();
   /** The one reap of this session, once begun: a second caller waits for the same one. */
   private reaping: Promise<void> | null = null;
+  /** The seat the session runs in, once built. */
+  seat: Seat | null = null;
 
   private constructor(
     private readonly opts: SessionOptions,
@@ -71,8 +77,9 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.opts.name;
   }
 
+  /** Where the lesson's groups go: in the seat's group when there is a seat. */
   get cgroups(): CgroupTree {
-    return this.opts.cgroups;
+    return this.opts.seat ? this.opts.cgroups.under(seatName(this.opts.seat.slot)) : this.opts.cgroups;
   }
 
   /** A new session, with a helper spawned now or one that was waiting (`warm`). */
@@ -81,13 +88,23 @@ export class Session extends EventEmitter<SessionEvents> {
     // 0711: container root in a user namespace is an ordinary uid on the host and must be
     // able to reach its rootfs below here; nobody but root may list or open the rest.
     mkdirSync(dir, { recursive: true, mode: 0o711 });
+    let session: Session;
     try {
       if (warm) warm.term.resize(opts.size.cols, opts.size.rows);
-      return new Session(opts, warm ?? (await Helper.start(join(dir, 'ctl.sock'), opts.size)));
+      session = new Session(opts, warm ?? (await Helper.start(join(dir, 'ctl.sock'), opts.size)));
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw e;
     }
+    if (opts.seat) {
+      try {
+        session.seat = await buildSeat(session.helper, opts.cgroups, dir, opts.seat);
+      } catch (e) {
+        await session.reap();
+        throw e;
+      }
+    }
+    return session;
   }
 
   /** Run one step; steps never overlap, even when a page sends two clicks at once. */
@@ -144,8 +161,9 @@ export class Session extends EventEmitter<SessionEvents> {
     return {
       state: this.state,
       helper: this.helper,
-      cgroups: this.opts.cgroups,
+      cgroups: this.cgroups,
       session: this.opts.name,
+      seat: this.seat,
       rootfs: this.rootfs,
       idmapBase: this.opts.idmapBase ?? 100000,
       mountRoot: (shift) => this.mountRoot(shift),
@@ -158,12 +176,15 @@ export class Session extends EventEmitter<SessionEvents> {
     // user namespace, so another lower layer) replaces it instead of stacking one more.
     const undo = this.state.rootMounted ? [record(`umount2("${this.rootfs}", MNT_DETACH)`, `umount -l ${this.rootfs}`, () => umount2(this.rootfs, MNT_DETACH))] : [];
     if (undo[0]?.ret === 0) this.state.rootMounted = false;
-    const lower = shift === null ? imageDir(this.opts.image) : shiftedImage(this.opts.image, shift);
+    // In a seat, ids are the seat's: its root is an ordinary uid on the host, so the image
+    // is shifted to the seat's range even without a user namespace of the container's own.
+    const hostShift = this.opts.seat ? seatIds(this.opts.seat.slot) + (shift ?? 0) : shift;
+    const lower = hostShift === null ? imageDir(this.opts.image) : shiftedImage(this.opts.image, hostShift);
     const upper = join(this.dir, 'upper');
     const work = join(this.dir, 'work');
     for (const d of [upper, work, this.rootfs]) mkdirSync(d, { recursive: true, mode: 0o755 });
     // Container root owns the top of its tree, so it can write in / and /root.
-    if (shift !== null) chownSync(upper, shift, shift);
+    if (hostShift !== null) chownSync(upper, hostShift, hostShift);
     const data = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
     const call = record(`mount("overlay", "${this.rootfs}", "overlay", 0, "${data}")`, `mount -t overlay overlay -o ${data} ${this.rootfs}`, () => mount('overlay', this.rootfs, 'overlay', 0, data));
     if (call.ret >= 0) this.state.rootMounted = true;
@@ -171,7 +192,17 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   snapshot() {
-    return observe(this.state, this.opts.cgroups, this.opts.name);
+    // In a seat, "the host" whose namespaces a container shares or not is the seat.
+    return observe(this.state, this.cgroups, this.opts.name, this.seat ? { helper: this.helper.pid, idBase: this.seat.idBase } : undefined);
+  }
+
+  /**
+   * A shell joined to the container's namespaces (stepper peek). In a seat it starts in the
+   * seat's cgroup, so that what it runs counts against the seat's limits like the rest.
+   */
+  peek(pid: number, size: TermSize): IPty {
+    const env: Record<string, string> = this.seat ? { STEPBOX_CGROUP_PROCS: this.opts.cgroups.under(this.seat.name).procsFiles(this.seat.leaf).join(':') } : {};
+    return spawnPty(['peek', String(pid)], size, env);
   }
 
   write(data: string | Buffer): void {
@@ -197,7 +228,8 @@ export class Session extends EventEmitter<SessionEvents> {
     // (Only while it lives: a dead container's pid may already belong to someone else.)
     if (pid !== null && isAlive(pid)) for (const p of [pid, ...processFamily(pid)]) pidfdKill(p);
     this.helper.kill();
-    await this.opts.cgroups.removeSession(this.opts.name);
+    await this.cgroups.removeSession(this.opts.name);
+    if (this.opts.seat) await this.opts.cgroups.removeSession(seatName(this.opts.seat.slot));
     for (let i = 0; pid !== null && isAlive(pid) && i < 200; i++) await sleep(5);
     if (this.state.disk) detachLoops([this.state.disk.loop]);
     if (this.state.rootMounted) {
@@ -205,6 +237,14 @@ export class Session extends EventEmitter<SessionEvents> {
         umount2(this.rootfs, MNT_DETACH);
       } catch {
         // not mounted (already reaped, or the mount failed)
+      }
+    }
+    // The seat's shared bind of the directory, when it got that far.
+    if (this.opts.seat) {
+      try {
+        umount2(this.dir, MNT_DETACH);
+      } catch {
+        // never bound
       }
     }
     rmSync(this.dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // Block one of the chapter: pid = clone(fun, stack, flags, arg). The helper clones; the
 // child stops at a breakpoint and waits for the next step.
+import { join } from 'node:path';
 import { cloneArgs } from '../helper/wire.ts';
 import { flagsToInt, type Controller } from '../protocol/kernel.ts';
 import { refusal, type State } from './state.ts';
@@ -36,7 +37,9 @@ export const clone: StepModule<'clone'> = {
     const prep = ctx.mountRoot(shift);
     if (prep.some((c) => c.ret < 0)) return { calls: prep, error: 'the rootfs overlay could not be mounted' };
     const groups = intoCgroup ? v2Groups(ctx.state, ctx) : [];
-    const into = groups.length ? ctx.cgroups.dir(ctx.cgroups.home(groups[0]!)!, ctx.session) : undefined;
+    const home = groups.length ? ctx.cgroups.home(groups[0]!)! : undefined;
+    // In a seat the helper sees the tree from the seat's cgroup namespace: its group is the root.
+    const into = home && (ctx.seat ? join(home.hierarchy.mount, ctx.session) : ctx.cgroups.dir(home, ctx.session));
     const reply = await ctx.helper.request('CLONE', cloneArgs(flagsToInt(flags), timeOffsets, into));
     const outcome = fromReply(reply);
     const pid = reply.pid ?? -1;

@@ -15,9 +15,12 @@ const INSIDE = '/dev/labdisk';
 
 export const disk: StepModule<'disk'> = {
   kind: 'disk',
-  refuse(_p, { state }) {
+  refuse(_p, { state, seat }) {
     const r = need.process(state);
     if (r) return r;
+    if (seat) {
+      return refusal('seat-no-disk', 'In a seat, root is an ordinary user of this machine, and block devices belong to the machine: no loop disk can be attached here. This step works when the lab runs on a machine of your own (stepbox serve without --seats).', '在座位（seat）里，root 只是这台机器上的一个普通用户，而块设备属于整台机器：这里不能挂上回环磁盘。在自己的机器上运行本实验（stepbox serve 不带 --seats）时可以完成这一步。');
+    }
     if (state.disk) return refusal('already-disk', `The container already has its disk: ${state.disk.inside} (${state.disk.dev}).`, `容器已经有磁盘了：${state.disk.inside}（${state.disk.dev}）。`);
     if (has(state, 'CLONE_NEWUSER')) {
       return refusal('userns-nodev', "Mounts made in a user namespace are nodev: no process in it may open a block device. Build this container without CLONE_NEWUSER.", '在用户命名空间里做的挂载都带 nodev：其中的进程不能打开块设备。请不带 CLONE_NEWUSER 构建这个容器。');

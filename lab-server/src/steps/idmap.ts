@@ -1,10 +1,8 @@
-// The parent's half of a user namespace: write setgroups, uid_map and gid_map for the
-// child, as runc's parent does. The kernel accepts each map exactly once.
-import { writeFileSync } from 'node:fs';
+// The parent's half of a user namespace: setgroups, uid_map and gid_map written for the
+// child by its parent, as runc's parent does. The kernel accepts each map exactly once.
 import { has, need, refusal } from './state.ts';
-import { record } from '../sys/record.ts';
 import type { IdmapLine } from '../protocol/steps.ts';
-import { fromReply, type StepModule } from './step.ts';
+import { fromReply, succeeded, type StepModule } from './step.ts';
 
 const lines = (m: IdmapLine[]) => m.map((l) => `${l.inside} ${l.outside} ${l.count}`).join('\n') + '\n';
 
@@ -18,14 +16,14 @@ export const idmap: StepModule<'idmap'> = {
     return null;
   },
   async run({ uid, gid, setgroups }, { state, helper }) {
-    const dir = `/proc/${state.pid}`;
-    const write = (file: string, text: string) =>
-      record(`write(open("${dir}/${file}", O_WRONLY), "${text.trimEnd().replace(/\n/g, '\\n')}", ${text.length})`, `echo '${text.trimEnd()}' > ${dir}/${file}`, () => writeFileSync(`${dir}/${file}`, text));
+    // The parent writes them: stepper, which cloned the child. In a seat only it can, as the
+    // kernel takes a map only from the namespace's parent namespace or the namespace itself.
     // setgroups must be settled before gid_map: an unprivileged writer may only map gids
     // after denying setgroups(2), which would otherwise let it drop supplementary groups.
-    const calls = [write('setgroups', setgroups), write('uid_map', lines(uid)), write('gid_map', lines(gid))];
+    const written = fromReply(await helper.request('IDMAP', [setgroups, lines(uid), lines(gid)]));
+    const calls = [...written.calls];
+    if (!succeeded(written)) return { calls, error: written.error };
     const notes = [];
-    if (calls.some((c) => c.ret < 0)) return { calls };
     state.idmapped = true;
     // The child's half: take the ids that container root now maps to.
     const rootUid = uid.find((l) => l.inside === 0) ? 0 : uid[0]!.inside;

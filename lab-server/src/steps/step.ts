@@ -20,6 +20,8 @@ export interface StepCtx {
   mountRoot(shift: number | null): Call[];
   /** The uid a user namespace maps container root to, unless the student writes another. */
   idmapBase: number;
+  /** The seat the session runs in, on a shared machine (session/seat.ts); then "the host" is the seat. */
+  seat: { readonly name: string } | null;
 }
 
 export interface StepOutcome {

@@ -12,9 +12,12 @@ const PEER = 'eth0';
 
 export const veth: StepModule<'veth'> = {
   kind: 'veth',
-  refuse(_p, { state }) {
+  refuse(_p, { state, seat }) {
     const r = need.process(state);
     if (r) return r;
+    if (seat) {
+      return refusal('seat-no-veth', "In a seat, the cable's host end would belong in the seat's own network namespace, and the lab lays it only on the machine's: it is not done here. This step works when the lab runs on a machine of your own (stepbox serve without --seats).", '在座位（seat）里，网线在“宿主机”一端应当放进座位自己的网络命名空间，而本实验只会把它放在整台机器的网络里：这里不做这一步。在自己的机器上运行本实验（stepbox serve 不带 --seats）时可以完成。');
+    }
     if (!has(state, 'CLONE_NEWNET')) {
       return refusal(
         'no-net-ns',

@@ -26,6 +26,7 @@ export const MS_NOSUID = 0x2;
 export const MS_NODEV = 0x4;
 export const MS_NOEXEC = 0x8;
 export const MS_BIND = 0x1000;
+export const MS_SHARED = 0x100000;
 export const MNT_DETACH = 0x2;
 
 export const CGROUP2_MAGIC = 0x63677270;
@@ -53,7 +54,7 @@ function check(ret: number | bigint, call: string): number {
   return Number(ret);
 }
 
-export function mount(src: string, target: string, fstype: string | null, flags: number, data: string | null): void {
+export function mount(src: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
   check(c.mount(src, target, fstype, flags, data), `mount("${src}", "${target}", ${fstype ? `"${fstype}"` : 'NULL'})`);
 }
 
