@@ -35,11 +35,11 @@ export interface BrowserLab {
   browser: Browser;
 }
 
-export function useBrowserLab(grace?: number): BrowserLab {
+export function useBrowserLab(grace?: number, args: string[] = []): BrowserLab {
   const lab = {} as BrowserLab;
   beforeAll(async () => {
     buildPage();
-    ({ proc: lab.server, url: lab.url } = await startServer({ grace }));
+    ({ proc: lab.server, url: lab.url } = await startServer({ grace, args }));
     lab.origin = new URL(lab.url).origin;
     lab.browser = await launchBrowser();
   }, 90_000);

@@ -108,4 +108,6 @@ export interface HostInfo {
   cgroupMode: CgroupMode;
   controllers: { name: Controller; file: string | null; v2: boolean }[];
   kernel: string;
+  /** The seat this session runs in (stepbox serve --seats), or null: root on the machine itself. */
+  seat: string | null;
 }

@@ -6,7 +6,7 @@
 // opened for a tab that has gone is reaped at once (nobody ever learned its id), and every
 // timer belongs to the connection and dies with it.
 import type { WebSocket, RawData } from 'ws';
-import { spawnPty, type TermSize } from '../helper/client.ts';
+import type { TermSize } from '../helper/client.ts';
 import { LessonError } from '../lessons/load.ts';
 import { forPage } from '../protocol/lesson.ts';
 import { lessonNotHere } from '../course/fits.ts';
@@ -223,8 +223,8 @@ export class Connection implements Attachment {
       t: 'welcome',
       v: PROTOCOL_VERSION,
       session: e.id,
-      lesson: forPage(e.lesson, lessonNotHere(e.lesson, e.session.cgroups), (task) => notHere(e.session, task)),
-      host: this.hub.hostInfo(),
+      lesson: forPage(e.lesson, lessonNotHere(e.lesson, e.session.cgroups, e.session.seat !== null), (task) => notHere(e.session, task)),
+      host: this.hub.hostInfo(e.session.seat?.name ?? null),
       results: [...e.play.results.values()],
       next: e.play.next(),
       phase: e.session.state.phase,
@@ -300,7 +300,7 @@ export class Connection implements Attachment {
       return this.send({ t: 'peek', open: false, reason: { en: 'Peek shells are being opened faster than one a second: wait a moment.', zh: '打开窥视终端太频繁了（每秒最多一个）：请稍等片刻。' } });
     }
     e.closePeek();
-    const p = spawnPty(['peek', String(pid)], { cols: 100, rows: 30 });
+    const p = e.session.peek(pid, { cols: 100, rows: 30 });
     e.peek = p;
     p.onData((d) => this.term(CHANNEL.peek, Buffer.isBuffer(d) ? d : Buffer.from(d)));
     p.onExit(() => {

@@ -112,9 +112,10 @@ export class Hub {
     this.rate = new RateLimit(Math.max(8, opts.maxSessions), 4);
   }
 
-  hostInfo(): HostInfo {
+  hostInfo(seat: string | null): HostInfo {
     const host = this.lab.cgroups.host;
     return {
+      seat,
       cgroupMode: host.mode,
       kernel: release(),
       controllers: CONTROLLERS.map((c) => {

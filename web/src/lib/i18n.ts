@@ -28,6 +28,8 @@ const en = {
   'conn.failedHint': 'Start it with `stepbox serve` and open the link it prints (the one with ?token=): that link lets this browser in.',
   freshSession: 'The previous container had expired, so you are starting with a fresh one.',
   kernelLine: 'Linux {kernel} · cgroup {mode}',
+  'where.machine': 'You are root on this machine: until pivot_root, a shell here stands among its own files, network and processes.',
+  'where.seat': 'You are in {seat}, a sealed box of your own on a shared machine: “the host” in these lessons is your seat.',
   loading: 'Loading the lesson…',
 
   step: 'Step {n}',
@@ -263,6 +265,8 @@ const zh: Record<Key, string> = {
   'conn.failedHint': '请用 `stepbox serve` 启动服务器，并打开它打印的链接（带 ?token= 的那个）：这个链接会让浏览器获得访问权限。',
   freshSession: '之前的容器已经过期，现在是一个全新的容器。',
   kernelLine: 'Linux {kernel} · cgroup {mode}',
+  'where.machine': '你是这台机器上的 root：在 pivot_root 之前，这里的 shell 就站在这台机器自己的文件、网络和进程之中。',
+  'where.seat': '你在 {seat} 里：这是共享机器上一个属于你自己的密封空间，本课所说的“宿主机”就是你的座位。',
   loading: '正在加载课程…',
 
   step: '第 {n} 步',
