@@ -106,8 +106,8 @@ const V1_ONLY: Record<string, RegExp> = {
  * same lessons are played by every test run). A play ended by a signal is said and played once more; a
  * second signal, or any failed task, fails the test.
  */
-function play(id: string) {
-  const run = () => spawnSync('node', ['lab-server/bin/stepbox.mjs', 'play', id, '--json'], { encoding: 'utf8', timeout: 300_000 });
+function play(id: string, extra: string[] = []) {
+  const run = () => spawnSync('node', ['lab-server/bin/stepbox.mjs', 'play', id, '--json', ...extra], { encoding: 'utf8', timeout: 300_000 });
   const first = run();
   if (!first.signal) return first;
   console.log(`${id}: the player ended by ${first.signal} after ${first.stdout.split('\n').length} lines; playing it once more`);
@@ -129,6 +129,19 @@ describe('every lesson on a cgroup v2 machine', () => {
       expect(lines.filter((l) => l.lesson && l.skipped), 'no lesson is skipped on a v2 machine').toEqual([]);
       const failed = lines.filter((l) => l.ok === false);
       expect(failed, JSON.stringify(failed).slice(0, 3000)).toEqual([]);
+      expect({ status: r.status, signal: r.signal }, r.stderr.slice(-3000)).toEqual({ status: 0, signal: null });
+    });
+  }
+});
+
+describe('lessons in a seat on a cgroup v2 machine (stepbox play --seats)', () => {
+  for (const id of ['cg-v2', 'cg-memory']) {
+    it(`${id} plays in a seat, every task checked`, () => {
+      const r = play(id, ['--seats']);
+      const lines = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      for (const l of lines.filter((l) => l.task)) console.log(`${id} in a seat: task ${l.task} ${l.ok ? 'done' : `FAILED: ${l.why}`}`);
+      expect(lines.filter((l) => l.lesson && l.skipped)).toEqual([]);
+      expect(lines.filter((l) => l.ok === false), r.stdout.slice(-3000)).toEqual([]);
       expect({ status: r.status, signal: r.signal }, r.stderr.slice(-3000)).toEqual({ status: 0, signal: null });
     });
   }
