@@ -3,7 +3,8 @@
 // the container's shell. For each room size: step latency (click to result) p50/p99,
 // keystroke echo p99, the server's memory, the machine's memory per student, and the load.
 // The largest room whose step p99 stays within 100 ms is the figure a workshop sizes by.
-// Run as root: npm run bench:room  (ROOMS=10,20 to choose the sizes)
+// Run as root: npm run bench:room  (ROOMS=10,20 to choose the sizes; SEATS=1 seals every
+// student in a seat, as a shared machine should: stepbox serve --seats)
 import { loadavg } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
 import WebSocket from 'ws';
@@ -12,6 +13,7 @@ import { f, stats, table } from './stats.ts';
 
 const ROOMS = (process.env.ROOMS ?? '10,20,40,60,100').split(',').map(Number);
 const JOIN_WINDOW_MS = Number(process.env.JOIN_WINDOW_MS ?? 60_000);
+const SEATS = process.env.SEATS === '1';
 const THINK_MS: [number, number] = [500, 2500];
 const ECHOES = 5;
 const STEP_P99_GOAL_MS = 100;
@@ -31,7 +33,7 @@ function containersPss(): number {
     try {
       const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      if (comm !== 'stepper' && !/\/stepbox\/\d+-\d+/.test(cgroup)) continue;
+      if (comm !== 'stepper' && !/\/stepbox\/(seat-\d+|\d+-\d+)/.test(cgroup)) continue;
       const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
       sum += Number(pss?.[1] ?? 0) * 1024;
     } catch {
@@ -112,7 +114,7 @@ interface Room {
 }
 
 async function room(size: number): Promise<Room> {
-  const lab = await startServer({ grace: 1, args: ['--max-sessions', String(size)] });
+  const lab = await startServer({ grace: 1, args: ['--max-sessions', String(size), ...(SEATS ? ['--seats'] : [])] });
   const steps: number[] = [];
   const echoes: number[] = [];
   let failed = 0;
@@ -158,7 +160,7 @@ for (const size of ROOMS) {
   await sleep(5000); // let the machine settle between rooms
 }
 console.log(
-  `room: ${ROOMS.join(', ')} students joining within ${JOIN_WINDOW_MS / 1000} s, the book with ${THINK_MS[0] / 1000}–${THINK_MS[1] / 1000} s between steps, then ${ECHOES} keystroke echoes each; ${new Date().toISOString()}\n`,
+  `room${SEATS ? ' (every student in a seat)' : ''}: ${ROOMS.join(', ')} students joining within ${JOIN_WINDOW_MS / 1000} s, the book with ${THINK_MS[0] / 1000}–${THINK_MS[1] / 1000} s between steps, then ${ECHOES} keystroke echoes each; ${new Date().toISOString()}\n`,
 );
 console.log(
   table(
