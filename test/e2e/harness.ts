@@ -51,6 +51,19 @@ export function useBrowserLab(grace?: number, args: string[] = []): BrowserLab {
 }
 
 /** A fresh browser context with the lab's page open at its link, its script errors logged. */
+/** One page for a describe block: opened before its tests, its context closed after. */
+export function useLabPage(lab: BrowserLab, options: BrowserContextOptions): () => Page {
+  let context: BrowserContext | undefined;
+  let page: Page;
+  beforeAll(async () => {
+    ({ context, page } = await openLabPage(lab, options));
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+  return () => page;
+}
+
 export async function openLabPage(lab: BrowserLab, options: BrowserContextOptions): Promise<{ context: BrowserContext; page: Page }> {
   const context = await lab.browser.newContext(options);
   const page = await context.newPage();

@@ -3,9 +3,9 @@
 // by the OOM killer, which the page announces. What is asserted is what the page says in
 // text (the graphs' text alternative), which is the same sample the canvas draws.
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SHOTS, screen, openLabPage, useBrowserLab } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { SHOTS, screen, useLabPage, useBrowserLab } from './harness.ts';
 
 const lab = useBrowserLab();
 
@@ -37,15 +37,10 @@ async function showStep(page: Page, id: string): Promise<void> {
 }
 
 describe('live graphs', () => {
-  let context: BrowserContext;
+  const current = useLabPage(lab, { viewport: { width: 1280, height: 860 }, colorScheme: 'light', locale: 'en-US' });
   let page: Page;
-
-  beforeAll(async () => {
-    ({ context, page } = await openLabPage(lab, { viewport: { width: 1280, height: 860 }, colorScheme: 'light', locale: 'en-US' }));
-  });
-
-  afterAll(async () => {
-    await context?.close();
+  beforeAll(() => {
+    page = current();
   });
 
   test('a busy loop in the cpu lesson is held at its 20% quota', async () => {

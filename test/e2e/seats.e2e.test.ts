@@ -2,22 +2,17 @@
 // book inside the seat, and says why a lesson that needs the machine's own root is not
 // offered there.
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SHOTS, openLabPage, screen, useBrowserLab } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { SHOTS, useLabPage, screen, useBrowserLab } from './harness.ts';
 
 const lab = useBrowserLab(5, ['--seats']);
 
 describe('a seated lab in the browser', () => {
-  let context: BrowserContext;
+  const current = useLabPage(lab, { viewport: { width: 1280, height: 860 }, colorScheme: 'light', locale: 'en-US' });
   let page: Page;
-
-  beforeAll(async () => {
-    ({ context, page } = await openLabPage(lab, { viewport: { width: 1280, height: 860 }, colorScheme: 'light', locale: 'en-US' }));
-  });
-
-  afterAll(async () => {
-    await context?.close();
+  beforeAll(() => {
+    page = current();
   });
 
   test('says the student is in a seat, and the book plays to its end inside it', async () => {

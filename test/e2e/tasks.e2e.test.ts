@@ -3,9 +3,9 @@
 // shows what the kernel says (not what was typed). Also the lesson picker, and the hint
 // that opens by itself when a task has stayed open for a while (on a fake clock).
 import { join } from 'node:path';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SHOTS, openLabPage, useBrowserLab } from './harness.ts';
+import type { Locator, Page } from 'playwright-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { SHOTS, useLabPage, useBrowserLab } from './harness.ts';
 
 const lab = useBrowserLab(30);
 
@@ -27,15 +27,10 @@ async function shell(page: Page, line: string): Promise<void> {
 }
 
 describe('tasks of the UTS lesson', () => {
-  let context: BrowserContext;
+  const current = useLabPage(lab, { viewport: { width: 1280, height: 800 }, colorScheme: 'light', locale: 'en-US' });
   let page: Page;
-
-  beforeAll(async () => {
-    ({ context, page } = await openLabPage(lab, { viewport: { width: 1280, height: 800 }, colorScheme: 'light', locale: 'en-US' }));
-  });
-
-  afterAll(async () => {
-    await context?.close();
+  beforeAll(() => {
+    page = current();
   });
 
   test('a link to the lesson opens it, with its tasks listed before they can be checked', async () => {
