@@ -3,7 +3,7 @@
 // except what delegation on v2 requires of the lab's own group: controllers enabled for our
 // subtree (taken back when the lab stops) and the lab's own processes moved into a leaf.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Controller } from '../protocol/kernel.ts';
 import type { Call } from '../protocol/results.ts';
@@ -213,6 +213,22 @@ export class CgroupTree {
   /** The cgroup.procs files of a group, one per hierarchy: where a new process (a peek) enters it. */
   procsFiles(session: string): string[] {
     return this.hierarchyList().map((h) => join(this.parentDir(h), session, 'cgroup.procs'));
+  }
+
+  /**
+   * Delegate the session's v2 group to `uid`, as Documentation/admin-guide/cgroup-v2.rst
+   * describes and a `Delegate=yes` unit gets it: the directory and its cgroup.procs,
+   * cgroup.subtree_control and cgroup.threads, never its limits. The owner may then make
+   * groups below it, hand them controllers and move its processes among them, all inside.
+   * Moving a process also needs write access to the common ancestor's cgroup.procs: our
+   * parent's (a seat's group), where the helper starts the container.
+   */
+  delegateTo(session: string, uid: number): Call[] {
+    const v2 = this.hierarchyList().find((h) => h.version === 2);
+    if (!v2) return [];
+    const dir = join(this.parentDir(v2), session);
+    const paths = [dir, ...['cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads'].map((f) => join(dir, f)), join(this.parentDir(v2), 'cgroup.procs')];
+    return paths.map((path) => record(`chown("${path}", ${uid}, ${uid})`, `chown ${uid}:${uid} ${path}`, () => chownSync(path, uid, uid)));
   }
 
   hasFile(c: Controller, session: string, file: string): boolean {

@@ -40,6 +40,9 @@ export const clone: StepModule<'clone'> = {
     const home = groups.length ? ctx.cgroups.home(groups[0]!)! : undefined;
     // In a seat the helper sees the tree from the seat's cgroup namespace: its group is the root.
     const into = home && (ctx.seat ? join(home.hierarchy.mount, ctx.session) : ctx.cgroups.dir(home, ctx.session));
+    // The helper of a seat is the seat's root, an ordinary uid: the group is delegated to it.
+    if (into && ctx.seat) prep.push(...ctx.cgroups.delegateTo(ctx.session, ctx.seat.idBase));
+    if (prep.some((c) => c.ret < 0)) return { calls: prep, error: 'the group could not be handed to the seat' };
     const reply = await ctx.helper.request('CLONE', cloneArgs(flagsToInt(flags), timeOffsets, into));
     const outcome = fromReply(reply);
     const pid = reply.pid ?? -1;
