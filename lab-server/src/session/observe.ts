@@ -6,6 +6,7 @@ import { CONTROLLERS, NAMESPACES, type Namespace } from '../protocol/kernel.ts';
 import type { LimitRow, Snapshot } from '../protocol/results.ts';
 import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readProcFile } from '../sys/proc.ts';
 import type { State } from '../steps/state.ts';
+import { asSeatReads } from './seat.ts';
 
 /** The host's namespaces are the server's own: it never leaves them. */
 const hostNs = new Map<Namespace, string>(NAMESPACES.map((t) => [t, nsLink('self', t) ?? '']));
@@ -19,18 +20,6 @@ const DEVICE_PROGRAMS = 'bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE)';
  * In a seat, "the host" is the seat: `seat.helper` is a process whose namespaces stand for
  * the host's, and ids are shown as the seat reads them (its map is one block from idBase).
  */
-/**
- * A map as a process in the seat reads it: the kernel gives each reader the outside ids in
- * its own user namespace, and the server's is the machine's.
- */
-function asSeatReads(map: string, idBase: number | undefined): string {
-  if (idBase === undefined) return map;
-  return map
-    .split('\n')
-    .map((line) => line.replace(/^(\s*\d+\s+)(\d+)/, (_, head: string, outside: string) => `${head}${Number(outside) - idBase}`))
-    .join('\n');
-}
-
 export function observe(state: State, cgroups: CgroupTree, session: string, seat?: { helper: number; idBase: number }): Snapshot {
   const hostRef = seat?.helper;
   const pid = state.pid;

@@ -65,8 +65,21 @@ function childrenOf(pid: number): number[] {
 export const seatIds = (slot: number) => SEAT_ID_START + slot * SEAT_IDS;
 export const seatName = (slot: number) => `seat-${slot}`;
 
+/**
+ * A uid_map or gid_map as a process in the seat reads it: the kernel gives each reader the
+ * outside ids in its own user namespace, and the server's is the machine's. `idBase`
+ * undefined: no seat, the map as it is.
+ */
+export function asSeatReads(map: string, idBase: number | undefined): string {
+  if (idBase === undefined) return map;
+  return map
+    .split('\n')
+    .map((line) => line.replace(/^(\s*\d+\s+)(\d+)/, (_, head: string, outside: string) => `${head}${Number(outside) - idBase}`))
+    .join('\n');
+}
+
 /** The limit files of the seat's group, by controller, for the hierarchy version at hand. */
-function limitWrites(limits: SeatLimits, version: 1 | 2): [Controller, string, string][] {
+export function limitWrites(limits: SeatLimits, version: 1 | 2): [Controller, string, string][] {
   return version === 2
     ? [
         ['memory', 'memory.max', String(limits.memoryBytes)],
