@@ -100,10 +100,7 @@ int child_main(void *arg)
 	 * (getppid() cannot tell: in a new pid namespace it is always 0.) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&up, 1, 0) < 0 || (up.revents & POLLHUP))
 		_exit(1);
-	/* In a seat, P2 writes our uid_map as the seat's root. Not dumpable, our
-	 * /proc files would belong to the host's root, out of its reach. */
-	if (in_seat && prctl(PR_SET_DUMPABLE, 1) < 0)
-		_exit(1);
+
 	/* A session of our own, then the pty P let go of: the container's shell
 	 * gets job control and ^C, and nobody has to steal the tty. */
 	if (setsid() < 0)

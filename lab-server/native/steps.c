@@ -208,8 +208,15 @@ bool clone_container(struct reply *r, struct request *rq, struct new_child *c)
 	}
 	struct child_ctl ctl = { .sock = sv[1] };
 	c->pidfd = -1;
+	/* In a seat, P2 writes C's uid_map as the seat's root. A process that is
+	 * not dumpable has /proc files owned by the machine's root, out of reach:
+	 * C is born dumpable (as P2 is for this one call), before anyone can ask. */
+	if (in_seat)
+		prctl(PR_SET_DUMPABLE, 1);
 	c->pid = flags & CLONE_NEWTIME || into ? clone3_child(r, flags, cgroup, &ctl, &c->pidfd)
 					       : clone_child(r, flags, &ctl, &c->pidfd);
+	if (in_seat)
+		prctl(PR_SET_DUMPABLE, 0);
 	if (cgroup >= 0)
 		close(cgroup);
 	close(sv[1]);           /* if we kept C's end open, C's exit would bring no EOF */

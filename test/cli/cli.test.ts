@@ -84,6 +84,9 @@ describe('stepbox CLI', () => {
     expect(r.stdout).toMatch(/^KillMode=mixed$/m);
     const exec = /^ExecStart=(.*)$/m.exec(r.stdout)![1]!;
     expect(exec).toBe(`${process.execPath} ${join(process.cwd(), 'lab-server/bin/stepbox.mjs')} serve --host 127.0.0.1 --port 8080 --grace 30 --allow-host "class room"`);
+    // A room's unit keeps its seats, with the limits given.
+    const seated = stepbox('serve', '--print-systemd-unit', '--seats', '--seat-memory', '512', '--seat-idle', '30');
+    expect(/^ExecStart=(.*)$/m.exec(seated.stdout)![1]).toMatch(/ serve --host 127\.0\.0\.1 --port 7878 --grace 30 --seats --seat-memory 512 --seat-idle 30$/);
   });
 
   it('lessons lint is clean, cleanup runs, --help answers everywhere', () => {

@@ -231,6 +231,13 @@ export class CgroupTree {
     return paths.map((path) => record(`chown("${path}", ${uid}, ${uid})`, `chown ${uid}:${uid} ${path}`, () => chownSync(path, uid, uid)));
   }
 
+  /** Freeze or thaw a whole group, every process below it: v1's freezer.state, v2's cgroup.freeze. */
+  freeze(session: string, frozen: boolean): Call {
+    const home = this.home('freezer')!;
+    const [file, value] = home.hierarchy.version === 1 ? ['freezer.state', frozen ? 'FROZEN' : 'THAWED'] : ['cgroup.freeze', frozen ? '1' : '0'];
+    return this.write('freezer', session, file, value);
+  }
+
   hasFile(c: Controller, session: string, file: string): boolean {
     const home = this.home(c);
     return !!home && existsSync(join(this.dir(home, session), file));

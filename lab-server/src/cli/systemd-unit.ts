@@ -12,6 +12,10 @@ const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `"${arg.rep
 export function systemdUnit(o: ServeCliOptions): string {
   const args = [process.execPath, CLI, ...(o.image && o.image !== 'busybox' ? ['--image', o.image] : []), ...(o.cgroupParent ? ['--cgroup-parent', o.cgroupParent] : [])];
   args.push('serve', '--host', o.host, '--port', o.port, '--grace', o.grace, ...o.allowHost.flatMap((h) => ['--allow-host', h]), ...(o.maxSessions ? ['--max-sessions', o.maxSessions] : []));
+  if (o.seats) {
+    const given: [string, string | undefined][] = [['--seat-memory', o.seatMemory], ['--seat-pids', o.seatPids], ['--seat-cpu', o.seatCpu], ['--seat-scratch', o.seatScratch], ['--seat-idle', o.seatIdle]];
+    args.push('--seats', ...given.flatMap(([flag, v]) => (v === undefined ? [] : [flag, v])));
+  }
   return `# stepbox as a systemd service. Install:
 #   node ${CLI} serve --print-systemd-unit > /etc/systemd/system/stepbox.service
 #   systemctl daemon-reload && systemctl enable --now stepbox

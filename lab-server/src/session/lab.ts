@@ -22,8 +22,11 @@ export interface LabOptions {
    * `stepbox serve` keeps one.
    */
   warm?: number;
-  /** Every session in a seat of its own, with these limits (a shared machine). */
-  seats?: { limits: SeatLimits; scratchMiB: number };
+  /**
+   * Every session in a seat of its own, with these limits (a shared machine); a seat nobody
+   * has used for `idleMs` is frozen until its student comes back (0: never).
+   */
+  seats?: { limits: SeatLimits; scratchMiB: number; idleMs?: number };
 }
 
 /** The size a waiting helper's pty starts with; the session that takes it resizes it. */
@@ -45,6 +48,7 @@ export class Lab {
   private filling: Promise<void> | null = null;
   private refill: NodeJS.Timeout | null = null;
   private closing = false;
+  private idleTimer: NodeJS.Timeout | null = null;
   /** Seat slots in use, by live sessions (and sessions still being reaped). */
   private readonly slots = new Set<number>();
 
@@ -52,6 +56,13 @@ export class Lab {
     this.cgroups = new CgroupTree(detectCgroups(), opts.cgroupParent);
     this.image = opts.image ?? 'busybox';
     this.warmSize = opts.warm ?? 0;
+    const idle = opts.seats?.idleMs ?? 0;
+    // Looked at a few times per idle period, at most every 15 s: freezing is not urgent.
+    if (idle > 0) this.idleTimer = setInterval(() => this.freezeIdle(idle), Math.min(15_000, Math.max(100, idle / 4))).unref();
+  }
+
+  private freezeIdle(idleMs: number): void {
+    for (const s of this.sessions) if (s.freezeIfIdle(idleMs)) console.log(`[stepbox] ${s.seat!.name} idle for ${Math.round(idleMs / 1000)} s: frozen until its student is back`);
   }
 
   /** Start the engine: reap what a killed server left behind first. */
@@ -129,6 +140,7 @@ export class Lab {
 
   async shutdown(): Promise<void> {
     this.closing = true;
+    if (this.idleTimer) clearInterval(this.idleTimer);
     if (this.refill) clearTimeout(this.refill);
     await this.filling;
     for (const h of this.warm.splice(0)) h.kill();

@@ -44,11 +44,12 @@ describe('a map as the seat reads it', () => {
 describe('seat flags', () => {
   it('mean no seats unless --seats is given, and the defaults when only it is', () => {
     expect(seatsFrom({})).toBeUndefined();
-    expect(seatsFrom({ seats: true })).toEqual({ scratchMiB: 64, limits: { memoryBytes: 256 * 2 ** 20, pids: 256, cpuQuotaUs: 50_000 } });
+    expect(seatsFrom({ seats: true })).toEqual({ scratchMiB: 64, idleMs: 20 * 60_000, limits: { memoryBytes: 256 * 2 ** 20, pids: 256, cpuQuotaUs: 50_000 } });
   });
   it('take MiB, processes and cores, as the help says', () => {
-    expect(seatsFrom({ seats: true, seatMemory: '512', seatPids: '100', seatCpu: '1.5', seatScratch: '8' })).toEqual({
+    expect(seatsFrom({ seats: true, seatMemory: '512', seatPids: '100', seatCpu: '1.5', seatScratch: '8', seatIdle: '0' })).toEqual({
       scratchMiB: 8,
+      idleMs: 0,
       limits: { memoryBytes: 512 * 2 ** 20, pids: 100, cpuQuotaUs: 150_000 },
     });
   });

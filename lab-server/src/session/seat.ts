@@ -34,7 +34,7 @@ export interface SeatLimits {
 }
 
 /** What a seat gets unless told otherwise: `stepbox serve --seats` and its flags. */
-export const DEFAULT_SEAT = { scratchMiB: 64, limits: { memoryBytes: 256 * 2 ** 20, pids: 256, cpuQuotaUs: 50_000 } } satisfies { scratchMiB: number; limits: SeatLimits };
+export const DEFAULT_SEAT = { scratchMiB: 64, idleMs: 20 * 60_000, limits: { memoryBytes: 256 * 2 ** 20, pids: 256, cpuQuotaUs: 50_000 } } satisfies { scratchMiB: number; idleMs: number; limits: SeatLimits };
 
 export interface SeatSpec {
   /** Small, unique among live seats: it picks the seat's ids and its cgroup's name. */

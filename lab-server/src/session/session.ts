@@ -50,6 +50,10 @@ export class Session extends EventEmitter<SessionEvents> {
   private reaping: Promise<void> | null = null;
   /** The seat the session runs in, once built. */
   seat: Seat | null = null;
+  /** When the student last did something here (a step, a key, a peek): performance.now(). */
+  lastActive = performance.now();
+  /** The seat is frozen (idle): see freezeIdle(). */
+  private frozen = false;
 
   private constructor(
     private readonly opts: SessionOptions,
@@ -107,8 +111,32 @@ export class Session extends EventEmitter<SessionEvents> {
     return session;
   }
 
+  /**
+   * An idle seat is frozen (the cgroup freezer): its processes hold their memory and take no
+   * CPU until the student comes back, and everything they had is there when they do.
+   * True if it froze now.
+   */
+  freezeIfIdle(idleMs: number): boolean {
+    if (!this.seat || this.frozen || this.reaping || performance.now() - this.lastActive < idleMs) return false;
+    const call = this.opts.cgroups.freeze(this.seat.name, true);
+    this.frozen = call.ret === 0;
+    return this.frozen;
+  }
+
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
+  /** The student is here: thaw the seat first, if it was frozen. */
+  private active(): void {
+    this.lastActive = performance.now();
+    if (!this.frozen || !this.seat) return;
+    this.frozen = this.opts.cgroups.freeze(this.seat.name, false).ret !== 0;
+  }
+
   /** Run one step; steps never overlap, even when a page sends two clicks at once. */
   run(req: StepRequest, stepId?: string): Promise<StepResult> {
+    this.active();
     const next = this.queue.then(() => this.runNow(req, stepId));
     this.queue = next.catch(() => undefined);
     return next;
@@ -201,11 +229,13 @@ export class Session extends EventEmitter<SessionEvents> {
    * seat's cgroup, so that what it runs counts against the seat's limits like the rest.
    */
   peek(pid: number, size: TermSize): IPty {
+    this.active();
     const env: Record<string, string> = this.seat ? { STEPBOX_CGROUP_PROCS: this.opts.cgroups.under(this.seat.name).procsFiles(this.seat.leaf).join(':') } : {};
     return spawnPty(['peek', String(pid)], size, env);
   }
 
   write(data: string | Buffer): void {
+    this.active();
     if (!this.reaping) this.helper.term.write(data);
   }
 
