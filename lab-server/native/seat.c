@@ -74,6 +74,7 @@ void do_seat_user(struct reply *r, struct request *rq)
 	trace_muted = true;
 	call_begin(r, "unshare(CLONE_NEWUSER)");
 	call_end(r, unshare(CLONE_NEWUSER));
+	trace_muted = false;
 }
 
 /* The host's directory or symlink `name`, the same in the seat; read-only if a directory. */

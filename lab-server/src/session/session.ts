@@ -51,9 +51,11 @@ export class Session extends EventEmitter<SessionEvents> {
   /** The seat the session runs in, once built. */
   seat: Seat | null = null;
   /** When the student last did something here (a step, a key, a peek): performance.now(). */
-  lastActive = performance.now();
-  /** The seat is frozen (idle): see freezeIdle(). */
+  private lastActive = performance.now();
+  /** The seat is frozen (idle): see freezeIfIdle(). */
   private frozen = false;
+  /** Where the lesson's groups go: in the seat's group when there is a seat. */
+  readonly cgroups: CgroupTree;
 
   private constructor(
     private readonly opts: SessionOptions,
@@ -62,6 +64,7 @@ export class Session extends EventEmitter<SessionEvents> {
     super();
     this.dir = sessionDir(opts.name);
     this.rootfs = join(this.dir, 'rootfs');
+    this.cgroups = opts.seat ? opts.cgroups.under(seatName(opts.seat.slot)) : opts.cgroups;
     helper.term.onData((d) => this.emit('output', Buffer.isBuffer(d) ? d : Buffer.from(d)));
     helper.on('exit', (e) => {
       if (e.pid !== this.state.pid) return;
@@ -79,11 +82,6 @@ export class Session extends EventEmitter<SessionEvents> {
 
   get name(): string {
     return this.opts.name;
-  }
-
-  /** Where the lesson's groups go: in the seat's group when there is a seat. */
-  get cgroups(): CgroupTree {
-    return this.opts.seat ? this.opts.cgroups.under(seatName(this.opts.seat.slot)) : this.opts.cgroups;
   }
 
   /** A new session, with a helper spawned now or one that was waiting (`warm`). */
