@@ -33,7 +33,7 @@ function containersPss(): number {
     try {
       const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      if (comm !== 'stepper' && !/\/stepbox\/(seat-\d+|\d+-\d+)/.test(cgroup)) continue;
+      if (comm !== 'stepper' && !/\/stepbox\/\d+-(\d+|seat-\d+)/.test(cgroup)) continue;
       const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
       sum += Number(pss?.[1] ?? 0) * 1024;
     } catch {

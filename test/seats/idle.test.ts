@@ -31,7 +31,7 @@ it('freezes a seat nobody uses, and thaws it at the next key, with its shell as 
   await must(s, 'clone', { flags: [] });
   await must(s, 'exec', { argv: ['/bin/sh'] });
   expect(await typeAndCapture(s, 'x=kept; echo ready')).toBe('ready');
-  const seat = s.seat!.name;
+  const seat = s.seat!.group;
   expect(existsSync(lab.cgroups.dir(lab.cgroups.home('freezer')!, seat))).toBe(true);
   expect(await until(() => frozen(seat), 10_000)).toBe(true);
   expect(s.isFrozen).toBe(true);

@@ -34,7 +34,7 @@ const sh = (s: Session, cmd: string) => typeAndCapture(s, cmd, 20_000);
 /** The group of a seat in one hierarchy, as the host sees it. */
 const seatGroup = (s: Session, controller: 'memory' | 'pids' | 'cpu') => {
   const home = lab.cgroups.home(controller)!;
-  return lab.cgroups.dir(home, s.seat!.name);
+  return lab.cgroups.dir(home, s.seat!.group);
 };
 /**
  * A counter of a seat's group and of the leaf its processes start in, added up: v1 counts an
@@ -148,7 +148,7 @@ describe('a seat', () => {
       expect(await until(() => /pid=\d+/.test(text), 10_000), text).toBe(true);
       const shells = readdirSync(`/proc/${term.pid}/task/${term.pid}`).length > 0 ? readFileSync(`/proc/${term.pid}/task/${term.pid}/children`, 'utf8').trim().split(' ').map(Number) : [];
       // v1: the memory hierarchy's line; v2: the one line.
-      for (const p of [term.pid, ...shells]) expect(kernel.cgroup(p)).toMatch(new RegExp(`^\\d+:(memory)?:.*/stepbox/${a.seat!.name}/seat$`, 'm'));
+      for (const p of [term.pid, ...shells]) expect(kernel.cgroup(p)).toMatch(new RegExp(`^\\d+:(memory)?:.*/stepbox/${a.seat!.group}/seat$`, 'm'));
     } finally {
       term.kill('SIGKILL');
     }

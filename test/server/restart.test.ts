@@ -1,6 +1,7 @@
 // The server is killed with SIGKILL in the middle of a session (no chance to clean up):
 // its helper and container die with it, and the next start reaps the cgroups, the
-// overlay mount and the session directory it left behind.
+// overlay mount and the session directory it left behind; with --seats, the seat's
+// processes, its group and its shared mount too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { expect, it } from 'vitest';
@@ -8,8 +9,8 @@ import WebSocket from 'ws';
 import { kernel, until } from '../support/lab.ts';
 import { leftovers } from '../support/leftovers.ts';
 
-function serve(): Promise<{ proc: ChildProcess; url: URL }> {
-  const proc = spawn(process.execPath, ['lab-server/bin/stepbox.mjs', 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+function serve(args: string[] = []): Promise<{ proc: ChildProcess; url: URL }> {
+  const proc = spawn(process.execPath, ['lab-server/bin/stepbox.mjs', 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((ok, fail) => {
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => {
@@ -21,8 +22,8 @@ function serve(): Promise<{ proc: ChildProcess; url: URL }> {
   });
 }
 
-it('a killed server leaves leftovers that the next start reaps', async () => {
-  const first = await serve();
+for (const args of [[], ['--seats']]) it(`a killed server ${args.join(' ')} leaves leftovers that the next start reaps`, async () => {
+  const first = await serve(args);
   const base = first.url.origin;
   const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`, { headers: { origin: base, cookie: `stepbox_token=${first.url.searchParams.get('token')}` } });
   await new Promise((ok) => ws.once('open', ok));
@@ -54,6 +55,7 @@ it('a killed server leaves leftovers that the next start reaps', async () => {
   expect(left.some((l) => l.includes('/stepbox/'))).toBe(true);
   expect(left.some((l) => l.startsWith('mount '))).toBe(true);
 
+  // The second server is not seated: a start reaps whatever a dead server left, seats or not.
   const second = await serve();
   try {
     expect(ours()).toEqual([]);

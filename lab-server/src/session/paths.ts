@@ -8,9 +8,9 @@ export function sessionName(n: number): string {
   return `${process.pid}-${n}`;
 }
 
-/** Which server a session (`<pid>-<n>`) or a pool of waiting helpers (`<pid>-pool`) belongs to. */
+/** Which server a session (`<pid>-<n>`), a seat's group (`<pid>-seat-<n>`) or a pool of waiting helpers (`<pid>-pool`) belongs to. */
 export function ownerPid(name: string): number | null {
-  const m = /^(\d+)-(\d+|pool)$/.exec(name);
+  const m = /^(\d+)-(\d+|pool|seat-\d+)$/.exec(name);
   return m ? Number(m[1]) : null;
 }
 

@@ -1,6 +1,7 @@
 // A seat's arithmetic and tables, without a kernel: ids, limit files, maps as a seat reads them.
 import { describe, expect, it } from 'vitest';
-import { asSeatReads, limitWrites, SEAT_ID_START, SEAT_IDS, seatIds, seatName } from './seat.ts';
+import { asSeatReads, limitWrites, SEAT_ID_START, SEAT_IDS, seatGroup, seatIds, seatName } from './seat.ts';
+import { ownerPid } from './paths.ts';
 import { seatsFrom } from '../cli/seat-options.ts';
 
 describe('seat ids', () => {
@@ -12,6 +13,8 @@ describe('seat ids', () => {
     // Room for a lesson's own map: 65536 ids from its default base 100000.
     expect(SEAT_IDS).toBeGreaterThanOrEqual(100000 + 65536);
     expect(seatName(3)).toBe('seat-3');
+    // Its cgroup carries the server's pid, as sessions do: another lab's start leaves it be.
+    expect(ownerPid(seatGroup(3))).toBe(process.pid);
   });
 });
 

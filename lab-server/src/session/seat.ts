@@ -37,7 +37,7 @@ export interface SeatLimits {
 export const DEFAULT_SEAT = { scratchMiB: 64, idleMs: 20 * 60_000, limits: { memoryBytes: 256 * 2 ** 20, pids: 256, cpuQuotaUs: 50_000 } } satisfies { scratchMiB: number; idleMs: number; limits: SeatLimits };
 
 export interface SeatSpec {
-  /** Small, unique among live seats: it picks the seat's ids and its cgroup's name. */
+  /** Small, unique among this lab's live seats: it picks the seat's ids, name and cgroup. */
   slot: number;
   scratchMiB: number;
   limits: SeatLimits;
@@ -45,12 +45,13 @@ export interface SeatSpec {
 
 export interface Seat {
   slot: number;
+  /** What the student sees: the seat's hostname, on the page too. */
   name: string;
   /** The first host uid (and gid) of the seat: its root. */
   idBase: number;
   /** The seat's pid 1, by host pid. */
   init: number;
-  /** The seat's cgroup, a child of the lab's parent in every hierarchy. */
+  /** The seat's cgroup, a child of the lab's parent in every hierarchy, named after the server (as its sessions are) so that another lab's start leaves it alone. */
   group: string;
   /** The leaf in it where the helper, the seat's init and a new container start. */
   leaf: string;
@@ -64,6 +65,7 @@ function childrenOf(pid: number): number[] {
 
 export const seatIds = (slot: number) => SEAT_ID_START + slot * SEAT_IDS;
 export const seatName = (slot: number) => `seat-${slot}`;
+export const seatGroup = (slot: number) => `${process.pid}-seat-${slot}`;
 
 /**
  * A uid_map or gid_map as a process in the seat reads it: the kernel gives each reader the
@@ -113,6 +115,7 @@ export class SeatFailed extends Error {
  */
 export async function buildSeat(helper: Helper, base: CgroupTree, dir: string, spec: SeatSpec): Promise<Seat> {
   const name = seatName(spec.slot);
+  const group = seatGroup(spec.slot);
   const idBase = seatIds(spec.slot);
   const calls: Call[] = [];
   const fail = (why: string): never => {
@@ -148,16 +151,16 @@ export async function buildSeat(helper: Helper, base: CgroupTree, dir: string, s
   // The group with the seat's limits, and the helper in it before it makes its cgroup
   // namespace: the namespace's root is where the helper stands at that moment.
   const controllers = [...base.host.homes.keys()];
-  for (const c of controllers) must(...base.create(c, name));
+  for (const c of controllers) must(...base.create(c, group));
   for (const h of base.hierarchyList()) {
     for (const [c, file, value] of limitWrites(spec.limits, h.version)) {
       if (base.home(c)?.hierarchy !== h) continue;
-      if (file === 'memory.memsw.limit_in_bytes' && !base.hasFile(c, name, file)) continue;
-      if (file === 'memory.swap.max' && !base.hasFile(c, name, file)) continue;
-      must(base.write(c, name, file, value));
+      if (file === 'memory.memsw.limit_in_bytes' && !base.hasFile(c, group, file)) continue;
+      if (file === 'memory.swap.max' && !base.hasFile(c, group, file)) continue;
+      must(base.write(c, group, file, value));
     }
   }
-  must(...base.enter(name, pid));
+  must(...base.enter(group, pid));
 
   const seat = await reply('SEAT', [dir, name, String(spec.scratchMiB)]);
   const server = seat.pid ?? fail('the seat has no helper inside');
@@ -168,8 +171,8 @@ export async function buildSeat(helper: Helper, base: CgroupTree, dir: string, s
   // Out of the group's own directory into a leaf, so that on cgroup v2 the group may hand
   // controllers to the lesson's groups beside it (no internal processes): the leaf is made
   // without asking for that, as the helper is still in the group.
-  const inner = base.under(name);
+  const inner = base.under(group);
   for (const c of controllers) must(...inner.create(c, 'seat', false));
   for (const p of [pid, init, server]) must(...inner.enter('seat', p));
-  return { slot: spec.slot, name, idBase, init, group: name, leaf: 'seat', calls };
+  return { slot: spec.slot, name, idBase, init, group, leaf: 'seat', calls };
 }

@@ -20,7 +20,7 @@ import { record } from '../sys/record.ts';
 import { observe } from './observe.ts';
 import { detachLoops } from './reap.ts';
 import { sessionDir } from './paths.ts';
-import { buildSeat, seatIds, seatName, type Seat, type SeatSpec } from './seat.ts';
+import { buildSeat, seatGroup, seatIds, type Seat, type SeatSpec } from './seat.ts';
 import { emptyState, refusal, type State } from '../steps/state.ts';
 
 export interface SessionOptions {
@@ -64,7 +64,7 @@ export class Session extends EventEmitter<SessionEvents> {
     super();
     this.dir = sessionDir(opts.name);
     this.rootfs = join(this.dir, 'rootfs');
-    this.cgroups = opts.seat ? opts.cgroups.under(seatName(opts.seat.slot)) : opts.cgroups;
+    this.cgroups = opts.seat ? opts.cgroups.under(seatGroup(opts.seat.slot)) : opts.cgroups;
     helper.term.onData((d) => this.emit('output', Buffer.isBuffer(d) ? d : Buffer.from(d)));
     helper.on('exit', (e) => {
       if (e.pid !== this.state.pid) return;
@@ -116,7 +116,7 @@ export class Session extends EventEmitter<SessionEvents> {
    */
   freezeIfIdle(idleMs: number): boolean {
     if (!this.seat || this.frozen || this.reaping || performance.now() - this.lastActive < idleMs) return false;
-    const call = this.opts.cgroups.freeze(this.seat.name, true);
+    const call = this.opts.cgroups.freeze(this.seat.group, true);
     this.frozen = call.ret === 0;
     return this.frozen;
   }
@@ -129,7 +129,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private active(): void {
     this.lastActive = performance.now();
     if (!this.frozen || !this.seat) return;
-    this.frozen = this.opts.cgroups.freeze(this.seat.name, false).ret !== 0;
+    this.frozen = this.opts.cgroups.freeze(this.seat.group, false).ret !== 0;
   }
 
   /** Run one step; steps never overlap, even when a page sends two clicks at once. */
@@ -228,7 +228,7 @@ export class Session extends EventEmitter<SessionEvents> {
    */
   peek(pid: number, size: TermSize): IPty {
     this.active();
-    const env: Record<string, string> = this.seat ? { STEPBOX_CGROUP_PROCS: this.opts.cgroups.under(this.seat.name).procsFiles(this.seat.leaf).join(':') } : {};
+    const env: Record<string, string> = this.seat ? { STEPBOX_CGROUP_PROCS: this.opts.cgroups.under(this.seat.group).procsFiles(this.seat.leaf).join(':') } : {};
     return spawnPty(['peek', String(pid)], size, env);
   }
 
@@ -257,7 +257,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (pid !== null && isAlive(pid)) for (const p of [pid, ...processFamily(pid)]) pidfdKill(p);
     this.helper.kill();
     await this.cgroups.removeSession(this.opts.name);
-    if (this.opts.seat) await this.opts.cgroups.removeSession(seatName(this.opts.seat.slot));
+    if (this.opts.seat) await this.opts.cgroups.removeSession(seatGroup(this.opts.seat.slot));
     for (let i = 0; pid !== null && isAlive(pid) && i < 200; i++) await sleep(5);
     if (this.state.disk) detachLoops([this.state.disk.loop]);
     if (this.state.rootMounted) {
