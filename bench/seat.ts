@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Lab } from '../lab-server/src/session/lab.ts';
 import { DEFAULT_SEAT } from '../lab-server/src/session/seat.ts';
+import { childrenOf } from '../lab-server/src/sys/proc.ts';
 import { f, stats, table } from './stats.ts';
 
 const N = Number(process.env.N ?? 20);
@@ -23,7 +24,9 @@ async function measure(seated: boolean): Promise<{ open: number[]; pss: number[]
       const t0 = performance.now();
       const s = await lab.open({ cols: 100, rows: 30 });
       open.push(performance.now() - t0);
-      pss.push(pssKiB(s.helper.pid) + (s.seat ? pssKiB(s.seat.init) + pssKiB(Number(readFileSync(`/proc/${s.helper.pid}/task/${s.helper.pid}/children`, 'utf8').trim().split(' ').find((p) => Number(p) !== s.seat!.init))) : 0));
+      // In a seat the helper has two children: the seat's init and its second half (P2).
+      const seatProcs = s.seat ? childrenOf(s.helper.pid) : [];
+      pss.push([s.helper.pid, ...seatProcs].reduce((sum, pid) => sum + pssKiB(pid), 0));
       await lab.close(s);
     }
   } finally {

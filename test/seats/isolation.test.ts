@@ -1,7 +1,7 @@
 // Seats on a shared machine (stepbox serve --seats): two seats side by side, and from one
 // seat's shells every way out or across is tried. Each attempt must fail, and the kernel is
 // asked afterwards whether anything of the machine or of the other seat changed.
-import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { Lab } from '../../lab-server/src/session/lab.ts';
 import type { Session } from '../../lab-server/src/session/session.ts';
 import { DEFAULT_SEAT, SEAT_ID_START } from '../../lab-server/src/session/seat.ts';
 import { loadLesson } from '../../lab-server/src/lessons/load.ts';
+import { childrenOf } from '../../lab-server/src/sys/proc.ts';
 import { typeAndCapture } from '../../lab-server/src/session/terminal.ts';
 import { kernel, must, until } from '../support/lab.ts';
 import { leftovers } from '../support/leftovers.ts';
@@ -146,9 +147,8 @@ describe('a seat', () => {
     try {
       term.write('echo "pid=$$"\n');
       expect(await until(() => /pid=\d+/.test(text), 10_000), text).toBe(true);
-      const shells = readdirSync(`/proc/${term.pid}/task/${term.pid}`).length > 0 ? readFileSync(`/proc/${term.pid}/task/${term.pid}/children`, 'utf8').trim().split(' ').map(Number) : [];
       // v1: the memory hierarchy's line; v2: the one line.
-      for (const p of [term.pid, ...shells]) expect(kernel.cgroup(p)).toMatch(new RegExp(`^\\d+:(memory)?:.*/stepbox/${a.seat!.group}/seat$`, 'm'));
+      for (const p of [term.pid, ...childrenOf(term.pid)]) expect(kernel.cgroup(p)).toMatch(new RegExp(`^\\d+:(memory)?:.*/stepbox/${a.seat!.group}/seat$`, 'm'));
     } finally {
       term.kill('SIGKILL');
     }

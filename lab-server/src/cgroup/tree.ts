@@ -198,16 +198,12 @@ export class CgroupTree {
   /** The chapter's second code block: `echo $pid > .../tasks` (cgroup.procs on v2). */
   join(c: Controller, session: string, pid: number): Call {
     const home = this.home(c)!;
-    const path = join(this.dir(home, session), joinFile(home.hierarchy.version));
-    return record(`write(open("${path}", O_WRONLY), "${pid}", ${String(pid).length})`, `echo ${pid} > ${path}`, () => writeFileSync(path, String(pid)));
+    return writePid(join(this.dir(home, session), joinFile(home.hierarchy.version)), pid);
   }
 
   /** Move a process into the session's group in every hierarchy: all of it, not one controller. */
   enter(session: string, pid: number): Call[] {
-    return this.hierarchyList().map((h) => {
-      const path = join(this.parentDir(h), session, 'cgroup.procs');
-      return record(`write(open("${path}", O_WRONLY), "${pid}", ${String(pid).length})`, `echo ${pid} > ${path}`, () => writeFileSync(path, String(pid)));
-    });
+    return this.procsFiles(session).map((path) => writePid(path, pid));
   }
 
   /** The cgroup.procs files of a group, one per hierarchy: where a new process (a peek) enters it. */
@@ -233,8 +229,7 @@ export class CgroupTree {
 
   /** Freeze or thaw a whole group, every process below it: v1's freezer.state, v2's cgroup.freeze. */
   freeze(session: string, frozen: boolean): Call {
-    const home = this.home('freezer')!;
-    const [file, value] = home.hierarchy.version === 1 ? ['freezer.state', frozen ? 'FROZEN' : 'THAWED'] : ['cgroup.freeze', frozen ? '1' : '0'];
+    const [file, value] = freezeFile(this.home('freezer')!.hierarchy.version, frozen);
     return this.write('freezer', session, file, value);
   }
 
@@ -389,8 +384,18 @@ async function removeGroup(dir: string, version: 1 | 2): Promise<void> {
   if (!(await rmdirRetrying(dir))) throw new Error(`cgroup ${dir} could not be removed`);
 }
 
+/** The file that freezes a group, and what to write to it: v1's freezer.state, v2's cgroup.freeze. */
+function freezeFile(version: 1 | 2, frozen: boolean): [string, string] {
+  return version === 1 ? ['freezer.state', frozen ? 'FROZEN' : 'THAWED'] : ['cgroup.freeze', frozen ? '1' : '0'];
+}
+
+/** `echo <pid> > <file>`, recorded. */
+function writePid(path: string, pid: number): Call {
+  return record(`write(open("${path}", O_WRONLY), "${pid}", ${String(pid).length})`, `echo ${pid} > ${path}`, () => writeFileSync(path, String(pid)));
+}
+
 function thaw(dir: string, version: 1 | 2): void {
-  const [file, value] = version === 1 ? ['freezer.state', 'THAWED'] : ['cgroup.freeze', '0'];
+  const [file, value] = freezeFile(version, false);
   if (existsSync(join(dir, file))) {
     try {
       writeFileSync(join(dir, file), value);

@@ -10,8 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as pty from 'node-pty';
 import { peerPid } from '../sys/ffi.ts';
-import { nspid, readOr } from '../sys/proc.ts';
-import { readFileSync } from 'node:fs';
+import { childrenOf, nspid } from '../sys/proc.ts';
 import { HelperExit, HelperHello, HelperReply, requestLine, type HelperVerb } from './wire.ts';
 
 export const STEPPER = resolve(dirname(fileURLToPath(import.meta.url)), '../../native/build/stepper');
@@ -127,8 +126,7 @@ export class Helper extends EventEmitter<HelperEvents> {
     if (p2 === null) return seatPid;
     const known = this.hostPids.get(seatPid);
     if (known !== undefined) return known;
-    const children = readOr(() => readFileSync(`/proc/${p2}/task/${p2}/children`, 'utf8'), '').split(' ').filter(Boolean).map(Number);
-    const host = children.find((c) => nspid(c)[1] === seatPid) ?? -1;
+    const host = childrenOf(p2).find((c) => nspid(c)[1] === seatPid) ?? -1;
     if (host > 0) this.hostPids.set(seatPid, host);
     return host;
   }

@@ -3,14 +3,14 @@
 // the host may: the seat's uid and gid maps, its cgroup with the seat's limits, and the
 // shared mount through which the session's rootfs reaches the seat. Every figure the page
 // and the instructor see is still read by the server from the host's /proc and /sys.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupTree } from '../cgroup/tree.ts';
 import type { Helper } from '../helper/client.ts';
 import type { Controller } from '../protocol/kernel.ts';
 import type { Call } from '../protocol/results.ts';
 import { mount, MS_BIND, MS_SHARED } from '../sys/ffi.ts';
-import { readOr } from '../sys/proc.ts';
+import { childrenOf } from '../sys/proc.ts';
 import { record } from '../sys/record.ts';
 
 /**
@@ -57,10 +57,6 @@ export interface Seat {
   leaf: string;
   /** The calls that built it, for the record. */
   calls: Call[];
-}
-
-function childrenOf(pid: number): number[] {
-  return readOr(() => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8'), '').split(' ').filter(Boolean).map(Number);
 }
 
 export const seatIds = (slot: number) => SEAT_ID_START + slot * SEAT_IDS;

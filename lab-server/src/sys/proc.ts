@@ -128,6 +128,11 @@ export function cmdline(pid: number): string[] {
   return readProcFile(pid, 'cmdline').split('\0').filter(Boolean);
 }
 
+/** The children of one thread (`/proc/<pid>/task/<tid>/children`), by pid. */
+export function childrenOf(pid: number, tid = pid): number[] {
+  return readProcFile(pid, `task/${tid}/children`).split(/\s+/).filter(Boolean).map(Number);
+}
+
 /**
  * Every process descended from pid, and every process in its session: what a student
  * started in the container's shell, including jobs that were orphaned and adopted by
@@ -137,7 +142,7 @@ export function processFamily(pid: number): number[] {
   const found = new Set<number>();
   const walk = (p: number) => {
     for (const t of readOr(() => readdirSync(`/proc/${p}/task`), [] as string[])) {
-      for (const c of readProcFile(p, `task/${t}/children`).split(/\s+/).filter(Boolean).map(Number)) {
+      for (const c of childrenOf(p, Number(t))) {
         if (!found.has(c)) {
           found.add(c);
           walk(c);
