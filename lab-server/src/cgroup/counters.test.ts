@@ -12,8 +12,8 @@ describe('counters', () => {
   it('every counter has a file on both versions, but for a v2 knob v1 never had', () => {
     for (const c of COUNTER_NAMES) {
       if (V2_ONLY.includes(c)) expect(counterSource(c, 1), c).toBeNull();
-      else expect(COUNTER_FILES[c].v1.file, c).toMatch(/^[a-z_]+\.[a-z_.]+$/);
-      expect(COUNTER_FILES[c].v2.file, c).toMatch(/^[a-z_]+\.[a-z_.]+$/);
+      else expect(COUNTER_FILES[c].v1.file, c).toMatch(/^[a-z_]+\.[A-Za-z0-9_.]+$/);
+      expect(COUNTER_FILES[c].v2.file, c).toMatch(/^[a-z_]+\.[A-Za-z0-9_.]+$/);
     }
   });
 
@@ -57,5 +57,10 @@ describe('counters', () => {
     expect(read('frozen', 1, 'FROZEN\n')).toBe(1);
     expect(read('frozen', 1, 'FREEZING\n')).toBe(0);
     expect(read('frozen', 2, 'populated 1\nfrozen 1\n')).toBe(1);
+  });
+
+  it('hugetlb: pages the limit refused, failcnt (v1) or the max line of hugetlb.2MB.events (v2)', () => {
+    expect(read('hugetlb-2mb-refused', 1, '3\n')).toBe(3);
+    expect(read('hugetlb-2mb-refused', 2, 'max 2\n')).toBe(2);
   });
 });

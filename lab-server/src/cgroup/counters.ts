@@ -52,6 +52,7 @@ export const COUNTER_FILES: Record<Counter, { v1: Source; v2: Source }> = {
     v1: { file: 'freezer.state', read: (t) => (t.trim() === '' ? null : t.trim() === 'FROZEN' ? 1 : 0) },
     v2: keyed('cgroup.events', 'frozen'),
   },
+  'hugetlb-2mb-refused': { v1: whole('hugetlb.2MB.failcnt'), v2: keyed('hugetlb.2MB.events', 'max') },
 };
 
 /** The counter's file on this cgroup version, or null where that version has none. */

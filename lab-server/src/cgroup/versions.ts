@@ -16,7 +16,7 @@ function filesOf(version: 1 | 2): Set<string> {
 
 /** Files the tables above do not hold, of one version only (cgroup-v1/*.rst, cgroup-v2.rst). */
 const V1_MORE = ['tasks', 'cgroup.clone_children', 'notify_on_release', 'memory.failcnt', 'memory.memsw.limit_in_bytes', 'memory.memsw.usage_in_bytes', 'hugetlb.*.failcnt', 'hugetlb.*.max_usage_in_bytes', 'hugetlb.*.usage_in_bytes', 'cpu.cfs_period_us', 'cpu.shares', 'cpuacct.usage_percpu', 'devices.allow', 'devices.deny', 'blkio.throttle.read_bps_device', 'blkio.throttle.write_bps_device', 'net_prio.prioidx', 'net_prio.ifpriomap'];
-const V2_MORE = ['cgroup.procs', 'cgroup.subtree_control', 'cgroup.controllers', 'cgroup.events', 'cgroup.kill', 'cgroup.type', 'memory.high', 'memory.low', 'memory.min', 'memory.swap.max', 'memory.swap.current', 'memory.pressure', 'cpu.pressure', 'io.pressure', 'cpu.weight', 'io.weight', 'hugetlb.*.events'];
+const V2_MORE = ['cgroup.subtree_control', 'cgroup.controllers', 'cgroup.events', 'cgroup.kill', 'cgroup.type', 'memory.high', 'memory.low', 'memory.min', 'memory.swap.max', 'memory.swap.current', 'memory.pressure', 'cpu.pressure', 'io.pressure', 'cpu.weight', 'io.weight', 'hugetlb.*.events'];
 
 const V1 = new Set([...filesOf(1), ...V1_MORE]);
 const V2 = new Set([...filesOf(2), ...V2_MORE]);

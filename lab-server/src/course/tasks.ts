@@ -2,12 +2,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { STEPPER } from '../helper/client.ts';
 import { COUNTERS, type Controller, type Counter } from '../protocol/kernel.ts';
 import { counterSource } from '../cgroup/counters.ts';
 import type { Session } from '../session/session.ts';
-import { isAlive } from '../sys/proc.ts';
+import { isAlive, onlineCpus } from '../sys/proc.ts';
+import { perfCountCgroup } from '../sys/ffi.ts';
 import { escaped, stayedInside } from './escape.ts';
 import { groupFile, type Task } from '../protocol/lesson.ts';
 import type { Said } from '../protocol/results.ts';
@@ -23,11 +25,17 @@ function matches(text: string, check: { equals?: string; matches?: string }): bo
   return true;
 }
 
-/** Run argv inside the container's namespaces: the helper's peek mode, without a terminal. */
-export async function inside(session: Session, argv: string[]): Promise<string> {
+/**
+ * Run argv inside the container's namespaces: the helper's peek mode, without a terminal.
+ * With inGroup the probe first enters the session's group of that controller.
+ */
+export async function inside(session: Session, argv: string[], inGroup?: Controller): Promise<string> {
   const pid = session.state.pid;
   if (pid === null || !isAlive(pid)) throw new Error('no container process');
-  const { stdout } = await run(STEPPER, ['peek', String(pid), ...argv], { timeout: CHECK_TIMEOUT_MS, encoding: 'utf8' });
+  const home = inGroup && session.cgroups.home(inGroup);
+  if (inGroup && (!home || !session.state.cgroups[inGroup])) throw new Error(`no ${inGroup} group`);
+  const env = home ? { ...process.env, STEPBOX_CGROUP_PROCS: join(session.cgroups.dir(home, session.name), 'cgroup.procs') } : process.env;
+  const { stdout } = await run(STEPPER, ['peek', String(pid), ...argv], { timeout: CHECK_TIMEOUT_MS, encoding: 'utf8', env });
   return stdout;
 }
 
@@ -50,17 +58,43 @@ function readCounter(session: Session, counter: Counter): number | null {
   return source.read(session.cgroups.read(controller, session.name, source.file));
 }
 
-/** Each container's counter values when its tasks were first checked: the base a `rises` check counts from. */
-const baselines = new WeakMap<Session, Map<string, number>>();
+/** What the checks of one counter have seen of it in one container: where it stood when first asked, and when it first moved and first reached a task's goal. */
+interface Seen {
+  base: number;
+  movedAt?: number;
+  goalAt?: number;
+}
+const seen = new WeakMap<Session, Map<string, Seen>>();
 
 function counterHolds(session: Session, check: Extract<Task['check'], { kind: 'counter' }>): boolean {
   const now = readCounter(session, check.counter);
   if (now === null) return false;
-  if (check.atLeast !== undefined) return now >= check.atLeast;
-  const seen = baselines.get(session) ?? baselines.set(session, new Map()).get(session)!;
+  // A counter that cannot be read cannot vouch that nothing happened.
+  if (check.unless && (readCounter(session, check.unless) ?? 1) > 0) return false;
+  const mine = seen.get(session) ?? seen.set(session, new Map()).get(session)!;
   const key = `${session.state.pid}:${check.counter}`;
-  if (!seen.has(key)) seen.set(key, now);
-  return now - seen.get(key)! >= check.rises!;
+  const s = mine.get(key) ?? mine.set(key, { base: now }).get(key)!;
+  const t = performance.now();
+  if (now > s.base) s.movedAt ??= t;
+  const atGoal = check.atLeast !== undefined ? now >= check.atLeast : now - s.base >= check.rises!;
+  if (!atGoal) return false;
+  if (check.spreadMs === undefined) return true;
+  s.goalAt ??= t;
+  return s.movedAt !== undefined && s.goalAt - s.movedAt >= check.spreadMs;
+}
+
+/** What perf counts for the session's group while the check waits, in the event's unit (ms for the clocks). */
+async function perfHolds(session: Session, check: Extract<Task['check'], { kind: 'perf' }>): Promise<boolean> {
+  const home = session.cgroups.home('perf_event');
+  if (!home || !session.state.cgroups.perf_event) return false;
+  const counting = perfCountCgroup(session.cgroups.dir(home, session.name), check.event, onlineCpus());
+  try {
+    await sleep(check.windowMs);
+    const n = counting.read();
+    return Number(check.event.endsWith('-clock') ? n / 1_000_000n : n) >= check.atLeast;
+  } finally {
+    counting.close();
+  }
 }
 
 /**
@@ -84,8 +118,9 @@ export async function taskDone(session: Session, task: Task): Promise<boolean> {
     const c = task.check;
     if (c.kind === 'escaped') return c.expect ? escaped(session) : stayedInside(session);
     if (c.kind === 'counter') return counterHolds(session, c);
+    if (c.kind === 'perf') return await perfHolds(session, c);
     if (notHere(session, task)) return false;
-    const text = c.kind === 'inside' ? await inside(session, c.argv) : readFileSync(hostPath(session, c.path), 'utf8');
+    const text = c.kind === 'inside' ? await inside(session, c.argv, c.inGroup) : readFileSync(hostPath(session, c.path), 'utf8');
     return matches(text, c);
   } catch {
     return false;

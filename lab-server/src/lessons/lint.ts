@@ -83,12 +83,15 @@ function linkCheck(texts: Bilingual[], file: string, index: Map<string, Set<stri
   }
 }
 
-/** Controllers a task's check reads: named as {cgroup:X}, or the group of a counter. */
+/** Controllers a task's check reads: named as {cgroup:X}, the group of a counter or of perf's count, or the group its probe runs in. */
 function cgroupsIn(check: Obj | undefined): string[] {
   const named = [...JSON.stringify(check ?? {}).matchAll(/\{cgroup:([^}]*)\}/g)].map((m) => m[1]!);
-  // A counter is read from its controller's group.
-  const counter = check?.kind === 'counter' && typeof check.counter === 'string' ? (COUNTERS as Record<string, string>)[check.counter] : undefined;
-  return counter ? [...named, counter] : named;
+  // A counter, and the one it names in `unless`, are read from their controllers' groups.
+  const groupOf = (name: unknown) => (typeof name === 'string' ? (COUNTERS as Record<string, string>)[name] : undefined);
+  const counters = check?.kind === 'counter' ? [groupOf(check.counter), groupOf(check.unless)].filter((c) => c !== undefined) : [];
+  const probe = check?.kind === 'inside' && typeof check.inGroup === 'string' ? [check.inGroup] : [];
+  const perf = check?.kind === 'perf' ? ['perf_event'] : [];
+  return [...named, ...counters, ...probe, ...perf];
 }
 
 function crossChecks(steps: StepRead[], p: Problems): void {

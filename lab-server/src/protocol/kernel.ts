@@ -83,6 +83,16 @@ export const COUNTERS = {
   'io-written-bytes': 'blkio',
   /** 1 while the group is frozen, else 0. */
   frozen: 'freezer',
+  /** 2 MiB huge pages the group's hugetlb limit has refused. */
+  'hugetlb-2mb-refused': 'hugetlb',
 } as const satisfies Record<string, Controller>;
 export type Counter = keyof typeof COUNTERS;
 export const COUNTER_NAMES = Object.keys(COUNTERS) as Counter[];
+
+/**
+ * Software events perf counts for a whole group (perf_event_open with PERF_FLAG_PID_CGROUP),
+ * by perf(1)'s names: the kernel keeps them itself, so they count in a VM too. The clocks
+ * are given in milliseconds, as `perf stat` prints them; the others are counts.
+ */
+export const PERF_EVENTS = ['task-clock', 'cpu-clock', 'page-faults', 'context-switches'] as const;
+export type PerfEvent = (typeof PERF_EVENTS)[number];

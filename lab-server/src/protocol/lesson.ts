@@ -2,7 +2,7 @@
 // then one NN-name.md per step. Each file is YAML front matter and a body with one
 // `::: en` and one `::: zh` section. Adding a lesson needs no code.
 import { z } from 'zod';
-import { CONTROLLERS, COUNTER_NAMES, NAMESPACES, type Counter } from './kernel.ts';
+import { CONTROLLERS, COUNTER_NAMES, NAMESPACES, PERF_EVENTS, type Counter } from './kernel.ts';
 import { STEP_KINDS, type StepKind } from './steps.ts';
 
 export const Said = z.object({ en: z.string().min(1), zh: z.string().min(1) });
@@ -44,7 +44,16 @@ export type Expect = z.infer<typeof Expect>;
  * names them (device and inode of /proc/<p>/root) with the host's; see tasks.ts.
  */
 export const TaskCheck = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('inside'), argv: z.array(z.string().min(1)).min(1).max(16), equals: z.string().optional(), matches: z.string().optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('inside'),
+      argv: z.array(z.string().min(1)).min(1).max(16),
+      equals: z.string().optional(),
+      matches: z.string().optional(),
+      /** Run the probe in the session's group of this controller, so the group's rules bind it as they bind the shell (the device list). */
+      inGroup: z.enum(CONTROLLERS).optional(),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal('file'),
@@ -60,12 +69,29 @@ export const TaskCheck = z.discriminatedUnion('kind', [
    * A number the kernel keeps for the session's group, read from whichever file holds it on
    * this machine's cgroup version: at least some value, or risen by some amount since the
    * task was first checked for this container (for a counter that starting the shell can
-   * already move on a slow machine).
+   * already move on a slow machine). `unless` names a counter that must still be 0 (a peak
+   * that an OOM kill also reaches is no proof that something fitted). `spreadMs` asks that the
+   * climb be seen to take at least that long, from the first check that saw the counter move
+   * to the first that saw it at its goal: how a throttle is told from a counter that only
+   * moved.
    */
   z
-    .object({ kind: z.literal('counter'), counter: z.enum(COUNTER_NAMES as [Counter, ...Counter[]]), atLeast: z.number().int().min(0).optional(), rises: z.number().int().min(1).optional() })
+    .object({
+      kind: z.literal('counter'),
+      counter: z.enum(COUNTER_NAMES as [Counter, ...Counter[]]),
+      atLeast: z.number().int().min(0).optional(),
+      rises: z.number().int().min(1).optional(),
+      unless: z.enum(COUNTER_NAMES as [Counter, ...Counter[]]).optional(),
+      spreadMs: z.number().int().min(1).max(60_000).optional(),
+    })
     .strict()
     .refine((c) => (c.atLeast === undefined) !== (c.rises === undefined), 'a counter check takes atLeast or rises, one of the two'),
+  /**
+   * What perf counts for the session's group over a short window, as `perf stat -a -G` would:
+   * at least this many (milliseconds for the clocks). The count is the kernel's, made while
+   * the check waits, so it shows what the group is doing now.
+   */
+  z.object({ kind: z.literal('perf'), event: z.enum(PERF_EVENTS), windowMs: z.number().int().min(100).max(2000).default(500), atLeast: z.number().int().min(1) }).strict(),
 ]);
 export type TaskCheck = z.infer<typeof TaskCheck>;
 

@@ -2,8 +2,9 @@
 // syscalls Node lacks. Everything that must run single-threaded lives in the C helper
 // instead; everything else is a plain file read or write.
 import koffi from 'koffi';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { constants } from 'node:os';
+import type { PerfEvent } from '../protocol/kernel.ts';
 
 const libc = koffi.load('libc.so.6');
 
@@ -261,4 +262,46 @@ export function bpfDetachDeviceProgram(groupFd: number, id: number): void {
   } finally {
     closeSync(prog);
   }
+}
+
+// perf_event_open(2) on a whole cgroup (<linux/perf_event.h>): a software event, which every
+// kernel counts, VM or not. A cgroup event exists per CPU only, so one is opened on each.
+const SYS_perf_event_open = process.arch === 'arm64' ? 241 : 298;
+const PERF_TYPE_SOFTWARE = 1;
+/** The kernel's software event numbers (enum perf_sw_ids), by perf(1)'s names. */
+const PERF_SOFTWARE: Record<PerfEvent, number> = { 'cpu-clock': 0, 'task-clock': 1, 'page-faults': 2, 'context-switches': 3 };
+const PERF_FLAG_PID_CGROUP = 1 << 2;
+const PERF_FLAG_FD_CLOEXEC = 1 << 3;
+/** PERF_ATTR_SIZE_VER0: the first 64 bytes of perf_event_attr are all a counting event needs. */
+const PERF_ATTR_SIZE = 64;
+
+/**
+ * Count one software event of everything in a cgroup, on the given CPUs, from now until
+ * read: what `perf stat -a -G <group>` does. The event counts once opened (attr.disabled is 0).
+ */
+export function perfCountCgroup(groupDir: string, event: PerfEvent, cpus: number[]): { read(): bigint; close(): void } {
+  const group = openSync(groupDir, 'r');
+  const fds: number[] = [];
+  const close = () => {
+    for (const fd of fds) closeSync(fd);
+    closeSync(group);
+  };
+  try {
+    const attr = Buffer.alloc(PERF_ATTR_SIZE);
+    attr.writeUInt32LE(PERF_TYPE_SOFTWARE, 0);
+    attr.writeUInt32LE(PERF_ATTR_SIZE, 4);
+    attr.writeBigUInt64LE(BigInt(PERF_SOFTWARE[event]), 8);
+    for (const cpu of cpus) {
+      const call = `perf_event_open({PERF_TYPE_SOFTWARE, ${event}}, <cgroup fd>, cpu ${cpu}, -1, PERF_FLAG_PID_CGROUP)`;
+      fds.push(check(c.syscall(SYS_perf_event_open, 'void *', attr, 'int', group, 'int', cpu, 'int', -1, 'unsigned long', PERF_FLAG_PID_CGROUP | PERF_FLAG_FD_CLOEXEC), call));
+    }
+  } catch (e) {
+    close();
+    throw e;
+  }
+  const value = Buffer.alloc(8);
+  return {
+    read: () => fds.reduce((sum, fd) => (readSync(fd, value, 0, 8, null), sum + value.readBigUInt64LE(0)), 0n),
+    close,
+  };
 }

@@ -1,4 +1,4 @@
-// Plain reads of /proc: the kernel's own account of a process. Every read tolerates the
+// Plain reads of /proc (and of /sys's CPU list): the kernel's own account of a process. Every read tolerates the
 // process vanishing underneath it, because containers die whenever the student says so.
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import type { Namespace } from '../protocol/kernel.ts';
@@ -159,4 +159,21 @@ export function processFamily(pid: number): number[] {
 function sessionOf(pid: number): number | null {
   const sid = statFields(pid)?.[3];
   return sid === undefined ? null : Number(sid);
+}
+
+/** A kernel CPU list ("0-3,8,10-11", as in /sys/devices/system/cpu/online and cpuset.cpus) as numbers. */
+export function parseCpuList(text: string): number[] {
+  return text
+    .trim()
+    .split(',')
+    .filter(Boolean)
+    .flatMap((part) => {
+      const [a, b = a] = part.split('-').map(Number) as [number, number?];
+      return Number.isInteger(a) && Number.isInteger(b) && b! >= a ? Array.from({ length: b! - a + 1 }, (_, i) => a + i) : [];
+    });
+}
+
+/** The CPUs the kernel has online now. */
+export function onlineCpus(): number[] {
+  return parseCpuList(readFileSync('/sys/devices/system/cpu/online', 'utf8'));
 }
