@@ -101,6 +101,15 @@ const V1_ONLY: Record<string, RegExp> = {
 };
 
 /**
+ * The tasks a lesson may skip on v2, each because v2 has no file that shows it: anything
+ * else skipped fails, so a check that names a v1 file by mistake cannot hide here.
+ */
+const V2_SKIPS: Record<string, string[]> = {
+  // v2 keeps no high-water mark of a hugetlb group (v1's hugetlb.<size>.max_usage_in_bytes).
+  'cg-hugetlb': ['pool'],
+};
+
+/**
  * One `stepbox play`. Node itself, under qemu's software emulation, now and then dies by
  * SIGSEGV mid-run (a few times in some hundreds of plays; never on the host, where the
  * same lessons are played by every test run). A play ended by a signal is said and played once more; a
@@ -127,6 +136,7 @@ describe('every lesson on a cgroup v2 machine', () => {
         return;
       }
       expect(lines.filter((l) => l.lesson && l.skipped), 'no lesson is skipped on a v2 machine').toEqual([]);
+      expect(lines.filter((l) => l.task && l.skipped).map((l) => l.task), 'the tasks skipped on v2').toEqual(V2_SKIPS[id] ?? []);
       const failed = lines.filter((l) => l.ok === false);
       expect(failed, JSON.stringify(failed).slice(0, 3000)).toEqual([]);
       expect({ status: r.status, signal: r.signal }, r.stderr.slice(-3000)).toEqual({ status: 0, signal: null });
