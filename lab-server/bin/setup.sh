@@ -30,7 +30,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-packages="build-essential python3 busybox-static iproute2 util-linux"
+packages="build-essential python3 busybox-static iproute2 util-linux openssl"
 if [ "$what" = test ]; then
   packages="$packages chromium fonts-wqy-microhei qemu-system-x86 runc crun systemd"
   if [ "$(uname -m)" = x86_64 ]; then

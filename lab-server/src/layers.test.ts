@@ -24,7 +24,8 @@ const MAY_USE: Record<string, string[]> = {
   lessons: ['rootfs', 'cgroup', 'protocol'],
   course: ['lessons', 'session', 'steps', ...pieces],
   server: ['course', 'lessons', 'session', 'steps', ...pieces],
-  cli: ['server', 'course', 'lessons', 'session', 'steps', ...pieces],
+  workshop: ['server', 'course', 'lessons', 'session', 'steps', ...pieces],
+  cli: ['workshop', 'server', 'course', 'lessons', 'session', 'steps', ...pieces],
 };
 
 function files(dir: string, ext: RegExp): string[] {

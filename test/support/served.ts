@@ -38,20 +38,59 @@ export interface ServeOptions {
   env?: Record<string, string>;
 }
 
-export function startServer({ grace = 5, args = [], node = [], env = {} }: ServeOptions = {}): Promise<Served> {
-  const argv = [...node, 'lab-server/bin/stepbox.mjs', 'serve', '--port', '0', '--grace', String(grace), ...args];
+/** A stepbox command as its own process, killed if the test process exits first, with all it prints kept. */
+function spawnLab(argv: string[], env: Record<string, string> = {}): { proc: ChildProcess; output: () => string } {
   const proc = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  // A test that fails before it stops its server must not leave the server running.
   const orphan = () => proc.kill('SIGTERM');
   process.once('exit', orphan);
   proc.once('exit', () => process.off('exit', orphan));
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return { proc, output: () => out };
+}
+
+export interface Workshop {
+  proc: ChildProcess;
+  /** The instructor's link to the dashboard, token included. */
+  dashboard: string;
+  /** The students' join link. */
+  join: string;
+  origin: string;
+  /** The certificate's SHA-256 fingerprint as printed. */
+  fingerprint: string;
+  output(): string;
+}
+
+/** `stepbox workshop` on loopback, a port the kernel picks, a self-signed certificate. */
+export function startWorkshop(args: string[] = []): Promise<Workshop> {
+  const { proc, output } = spawnLab(['lab-server/bin/stepbox.mjs', 'workshop', '--host', '127.0.0.1', '--port', '0', ...args]);
   return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`stepbox serve printed no address in 30 s:\n${out}`)), 30_000);
+    const timer = setTimeout(() => fail(new Error(`stepbox workshop printed no links in 30 s:\n${output()}`)), 30_000);
     const look = () => {
-      const m = /stepbox is ready: (http:\/\/\S+)/.exec(out);
+      const dashboard = /(https?:\/\/\S+\/dashboard\?token=\S+)/.exec(output())?.[1];
+      const join = /(https?:\/\/\S+\/join\?code=\S+)/.exec(output())?.[1];
+      const fingerprint = /SHA-256 ([0-9A-F:]{95})/.exec(output())?.[1];
+      if (!dashboard || !join || !fingerprint) return;
+      clearTimeout(timer);
+      proc.stdout!.off('data', look);
+      ok({ proc, dashboard, join, origin: new URL(join).origin, fingerprint, output });
+    };
+    proc.stdout!.on('data', look);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`stepbox workshop exited with ${code}:\n${output()}`));
+    });
+  });
+}
+
+export function startServer({ grace = 5, args = [], node = [], env = {} }: ServeOptions = {}): Promise<Served> {
+  const argv = [...node, 'lab-server/bin/stepbox.mjs', 'serve', '--port', '0', '--grace', String(grace), ...args];
+  const { proc, output } = spawnLab(argv, env);
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`stepbox serve printed no address in 30 s:\n${output()}`)), 30_000);
+    const look = () => {
+      const m = /stepbox is ready: (http:\/\/\S+)/.exec(output());
       if (!m) return;
       clearTimeout(timer);
       proc.stdout!.off('data', look);
@@ -63,7 +102,7 @@ export function startServer({ grace = 5, args = [], node = [], env = {} }: Serve
         base: url.origin,
         token,
         cookie: `stepbox_token=${token}`,
-        output: () => out,
+        output,
         alive: () => proc.exitCode === null && proc.signalCode === null,
         rssBytes: () => rssBytes(proc.pid!),
       });
@@ -71,7 +110,7 @@ export function startServer({ grace = 5, args = [], node = [], env = {} }: Serve
     proc.stdout!.on('data', look);
     proc.once('exit', (code) => {
       clearTimeout(timer);
-      fail(new Error(`stepbox serve exited with ${code}:\n${out}`));
+      fail(new Error(`stepbox serve exited with ${code}:\n${output()}`));
     });
   });
 }

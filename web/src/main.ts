@@ -4,5 +4,7 @@ import '@xterm/xterm/css/xterm.css';
 import './app.css';
 import { mount } from 'svelte';
 import App from './App.svelte';
+import Dashboard from './components/workshop/Dashboard.svelte';
 
-mount(App, { target: document.getElementById('app')! });
+// One page, two faces: a workshop's instructor watches the room on /dashboard.
+mount(location.pathname === '/dashboard' ? Dashboard : App, { target: document.getElementById('app')! });

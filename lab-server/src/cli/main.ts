@@ -7,6 +7,7 @@ import { play } from './play.ts';
 import { serve } from './serve.ts';
 import { systemdUnit } from './systemd-unit.ts';
 import { addSeatOptions } from './seat-options.ts';
+import { workshop } from './workshop.ts';
 
 /** A number in [min, max] (whole unless `fraction`), or commander's own "error: option … argument …" message. */
 const number = (min: number, max: number, fraction = false) => (v: string) => {
@@ -46,6 +47,24 @@ addSeatOptions(program
   .action(async (o) => {
     if (o.printSystemdUnit) process.stdout.write(systemdUnit({ ...program.opts(), ...o }));
     else await serve({ ...program.opts(), ...o });
+  });
+
+addSeatOptions(program
+  .command('workshop')
+  .description('serve a room: students join by one link, each in a seat of their own; the instructor watches on /dashboard (docs/workshop.md)')
+  .option('--title <text>', 'what the dashboard calls the workshop', 'stepbox workshop')
+  .option('--host <address>', 'address to listen on', '0.0.0.0')
+  .option('--port <n>', 'port (0 picks a free one)', number(0, 65535), '8443')
+  .option('--public-host <name>', 'the name or address students reach this machine by, for the links (default: its first outward IPv4 address)')
+  .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); default: a self-signed one made for this run')
+  .option('--tls-key <file>', 'the key of --tls-cert (PEM)')
+  .option('--no-tls', 'plain HTTP: on loopback only (behind a TLS proxy on this machine)')
+  .option('--grace <seconds>', "how long a student's seat waits for them after their last tab closed", number(0, 86400, true), '3600')
+  .option('--pool <n>', 'helpers started before anyone joins', number(0, 256), '8')
+  .option('--max-sessions <n>', 'seats at once (default: sized to this machine, 4 per CPU and one per 256 MiB, at most 64)', number(1, 1000)), number)
+  .action(async (o) => {
+    const code = await workshop({ ...program.opts(), ...o });
+    if (code) process.exit(code);
   });
 
 program

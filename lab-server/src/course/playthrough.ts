@@ -9,6 +9,12 @@ import { taskDone } from './tasks.ts';
 
 export class Playthrough {
   readonly results = new Map<string, StepResult>();
+  /** Every task the kernel has said is done at some check, by step: a task once done stays done. */
+  readonly tasksSeen = new Set<string>();
+  /** Refusals since the last step that ran: a student who keeps being refused may be stuck. */
+  refusalsInRow = 0;
+  /** When a step last succeeded or a task was first seen done (Date.now()). */
+  lastProgress = Date.now();
 
   constructor(
     readonly lesson: Lesson,
@@ -46,6 +52,8 @@ export class Playthrough {
     // state it built is still there, and the steps after it still stand on it.
     const before = this.results.get(stepId);
     if (!(result.refusal && result.calls.length === 0 && before?.ok)) this.results.set(stepId, result);
+    this.refusalsInRow = result.ok ? 0 : this.refusalsInRow + 1;
+    if (result.ok && !before?.ok) this.lastProgress = Date.now();
     return result;
   }
 
@@ -58,10 +66,15 @@ export class Playthrough {
     }
   }
 
-  /** The ids of a step's tasks whose checks the kernel says hold now. */
+  /** The ids of a step's tasks whose checks the kernel says hold now (and remembered as seen). */
   async tasksDone(stepId: string): Promise<string[]> {
     const done: string[] = [];
     for (const task of this.step(stepId)?.tasks ?? []) if (await taskDone(this.session, task)) done.push(task.id);
+    for (const id of done) {
+      const key = `${stepId}/${id}`;
+      if (!this.tasksSeen.has(key)) this.lastProgress = Date.now();
+      this.tasksSeen.add(key);
+    }
     return done;
   }
 }

@@ -16,6 +16,7 @@
 //   ──── resize {channel, cols, rows} ────▶
 //   ──── pause / resume ──────────────────▶  flow control: the server stops reading the pty
 //   ──── watch {stepId} ──────────────────▶  check the step's tasks about once a second
+//   ──── name {name} ─────────────────────▶  a workshop student's display name (welcome.you asks for it)
 //   ◀─── tasks {stepId, done}                 whenever the set of finished tasks changes
 //   ◀─── state {phase, snapshot}              whenever the container changes on its own
 //   ◀─── metrics {sample}                     about once a second while a cpu or memory group exists
@@ -26,6 +27,7 @@
 import { z } from 'zod';
 import type { LessonView } from './lesson.ts';
 import type { HostInfo, Phase, Said, Snapshot, StepResult } from './results.ts';
+import { DisplayName } from './workshop.ts';
 
 export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -91,12 +93,13 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('watch'), stepId: stepId.nullable() }).strict(),
   z.object({ t: z.literal('pause') }).strict(),
   z.object({ t: z.literal('resume') }).strict(),
+  z.object({ t: z.literal('name'), name: DisplayName }).strict(),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 export type ServerMessage =
   /** `next`: the first step not done yet (it and those before it may run); null when all are done. */
-  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; next: string | null; phase: Phase; snapshot: Snapshot; graceSeconds: number }
+  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; next: string | null; phase: Phase; snapshot: Snapshot; graceSeconds: number; you: { name: string | null } | null }
   | { t: 'running'; stepId: string }
   | { t: 'result'; result: StepResult; next: string | null }
   | { t: 'state'; phase: Phase; snapshot: Snapshot; exitInfo: string | null }

@@ -4,7 +4,8 @@
 // requests here, so nothing a request holds is parsed before the Host check, and no
 // request can throw out of its handler: whatever goes wrong answers, and the lab lives on.
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -13,7 +14,8 @@ import { listLessons, loadLesson } from '../lessons/load.ts';
 import { MAX_MESSAGE_BYTES } from '../protocol/messages.ts';
 import type { Lab } from '../session/lab.ts';
 import { Connection } from './connection.ts';
-import { Guard } from './guard.ts';
+import { Guard, type Role } from './guard.ts';
+import type { Room } from './room.ts';
 import { Hub } from './hub.ts';
 import { defaultMaxSessions, maxConnections } from './limits.ts';
 import { serveStatic } from './static.ts';
@@ -26,6 +28,18 @@ export interface ServeOptions {
   graceSeconds: number;
   /** Sessions at once (default: sized to this machine's CPUs and memory). */
   maxSessions?: number;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+  /** Serve a workshop: students join by its link, the instructor holds the token. */
+  workshop?: Room;
+  /** The name or address students reach this machine by, for the printed links. */
+  publicHost?: string;
+}
+
+/** Who a connection is: the role its cookies gave, and the joined student's roster secret. */
+export interface Visitor {
+  role: Role;
+  student: string | null;
 }
 
 const HEADERS = {
@@ -52,7 +66,7 @@ export class LabServer {
     this.hub = new Hub(lab, { graceSeconds: opts.graceSeconds, maxSessions: opts.maxSessions ?? defaultMaxSessions()});
     this.maxSockets = maxConnections(this.hub.maxSessions);
     // A client that trickles its headers holds a socket: not for long.
-    this.http = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       try {
         this.request(req, res);
       } catch (e) {
@@ -60,7 +74,9 @@ export class LabServer {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end();
       }
-    });
+    };
+    const limits = { headersTimeout: 10_000, requestTimeout: 30_000 };
+    this.http = opts.tls ? createHttps({ ...limits, cert: opts.tls.cert, key: opts.tls.key }, handler) : createHttp(limits, handler);
     this.http.maxConnections = this.maxSockets * 4;
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
@@ -76,7 +92,7 @@ export class LabServer {
       socket.on('error', () => socket.destroy());
       socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
-    this.wss.on('connection', (ws) => new Connection(ws, this.hub));
+    this.wss.on('connection', (ws, req: IncomingMessage) => new Connection(ws, this.hub, this.visitor(req)!, opts.workshop));
   }
 
   /** A bug, not a client's fault: said on stderr, and the request answered 500. */
@@ -93,9 +109,39 @@ export class LabServer {
     );
     const port = (this.http.address() as AddressInfo).port;
     const loopback = ['127.0.0.1', '::1', 'localhost'].includes(this.opts.host);
-    this.guard = new Guard({ port, allowHosts: this.opts.allowHosts, boundAddress: loopback ? undefined : this.opts.host });
-    const shown = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
-    return `http://${shown === '0.0.0.0' || shown === '[::]' ? '127.0.0.1' : shown}:${port}/?token=${this.guard.token}`;
+    const scheme = this.opts.tls ? 'https' : 'http';
+    this.guard = new Guard({ port, allowHosts: this.opts.allowHosts, boundAddress: loopback ? undefined : this.opts.host, scheme, joinCode: this.opts.workshop?.joinCode });
+    this.origin = `${scheme}://${this.opts.publicHost ?? hostForUrl(this.opts.host)}:${port}`;
+    return `${this.origin}/?token=${this.guard.token}`;
+  }
+
+  /** scheme://host:port, as the printed links name this server. */
+  origin = '';
+
+  /**
+   * Who the request is, or null. A student's cookie must name a student this run of the
+   * workshop knows: after a restart, old cookies join nobody and the join link is asked for.
+   */
+  private visitor(req: IncomingMessage): Visitor | null {
+    const role = this.guard.role(req);
+    if (role === 'instructor') return { role, student: null };
+    if (role === 'student' && this.opts.workshop?.student(this.guard.student(req))) return { role, student: this.guard.student(req) };
+    return null;
+  }
+
+  /** /join?code=…: a student's first visit (or a second one from the same browser). */
+  private join(req: IncomingMessage, res: ServerResponse, code: string | null): void {
+    const w = this.opts.workshop;
+    if (!w || !this.guard.joinOk(code)) {
+      return void res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('This join link is not valid for this workshop: ask the instructor for the current one.\n这个加入链接对本次工作坊无效：请向讲师索取当前的链接。\n');
+    }
+    // Known already: the same seat again. Otherwise a new student, if the room has space.
+    const known = w.student(this.guard.student(req));
+    const joined = known ? null : w.join();
+    if (!known && !joined) return void res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('The workshop is full.\n工作坊已满。\n');
+    const headers: Record<string, string | string[]> = { location: '/' };
+    if (joined) headers['set-cookie'] = this.guard.setStudentCookies(joined.secret);
+    res.writeHead(303, headers).end();
   }
 
   private request(req: IncomingMessage, res: ServerResponse): void {
@@ -104,15 +150,31 @@ export class LabServer {
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
     const url = parseTarget(req.url);
     if (!url) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request target.\n');
+    if (url.path === '/join') return this.join(req, res, url.query.get('code'));
     const token = url.query.get('token');
     if (token !== null) {
       if (!this.guard.tokenOk(token)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('Wrong token: use the URL stepbox serve printed.\n');
       // Trade the token for a cookie, and drop it from the address bar and history.
-      return void res.writeHead(303, { 'set-cookie': this.guard.setCookie(), location: '/' }).end();
+      return void res.writeHead(303, { 'set-cookie': this.guard.setCookie(), location: url.path === '/dashboard' ? '/dashboard' : '/' }).end();
     }
-    if (!this.guard.cookieOk(req)) {
+    const who = this.visitor(req);
+    if (!who) {
       res.writeHead(401, { 'content-type': 'text/html; charset=utf-8' });
-      return void res.end('<!doctype html><meta charset="utf-8"><title>stepbox</title><p>Open the address that <code>stepbox serve</code> printed (it carries a one-time token).</p><p>请打开 <code>stepbox serve</code> 打印出的地址（其中带有一次性令牌）。</p>\n');
+      const page = this.opts.workshop
+        ? '<p>Open the join link your instructor gave you.</p><p>请打开讲师给你的加入链接。</p>'
+        : '<p>Open the address that <code>stepbox serve</code> printed (it carries a one-time token).</p><p>请打开 <code>stepbox serve</code> 打印出的地址（其中带有一次性令牌）。</p>';
+      return void res.end(`<!doctype html><meta charset="utf-8"><title>stepbox</title>${page}\n`);
+    }
+    if (url.path === '/dashboard' || url.path.startsWith('/api/workshop')) {
+      const w = this.opts.workshop;
+      if (!w) return void res.writeHead(404).end();
+      if (who.role !== 'instructor') return void res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('The dashboard is the instructor\'s.\n仪表盘只供讲师使用。\n');
+      if (url.path === '/api/workshop') return this.json(res, w.view());
+      if (url.path === '/api/workshop.csv') {
+        res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="stepbox-workshop.csv"', 'cache-control': 'no-store' });
+        return void res.end(w.csv());
+      }
+      if (url.path !== '/dashboard') return void res.writeHead(404).end();
     }
     if (url.path === '/api/lessons') return this.json(res, listLessons().map((id) => ({ id, title: loadLesson(id).title })));
     if (url.path === '/api/source/steps.c') {
@@ -124,7 +186,7 @@ export class LabServer {
   }
 
   private json(res: ServerResponse, data: unknown): void {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(data));
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(data));
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -134,7 +196,7 @@ export class LabServer {
     if (!this.guard.hostOk(req)) return refuse(421, 'Misdirected Request');
     if (parseTarget(req.url)?.path !== '/ws') return refuse(404, 'Not Found');
     if (!this.guard.originOk(req)) return refuse(403, 'Forbidden Origin');
-    if (!this.guard.cookieOk(req)) return refuse(401, 'Unauthorized');
+    if (!this.visitor(req)) return refuse(401, 'Unauthorized');
     if (this.wss.clients.size >= this.maxSockets) return refuse(503, 'Too Many Connections');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
   }
@@ -147,4 +209,10 @@ export class LabServer {
     this.http.closeAllConnections();
     await closed;
   }
+}
+
+/** The host part of a printed link: a wildcard address names this machine's loopback. */
+function hostForUrl(host: string): string {
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return shown === '0.0.0.0' || shown === '[::]' ? '127.0.0.1' : shown;
 }

@@ -19,6 +19,8 @@ import { Declined, type Attachment, type Entry, type Hub } from './hub.ts';
 import { RateLimit } from './limits.ts';
 import { TerminalStream } from './terminal-stream.ts';
 import { guarded, Timers } from './timers.ts';
+import type { Visitor } from './app.ts';
+import type { Room } from './room.ts';
 
 /**
  * Past this many unsent bytes the page is not reading at all (the ptys are paused long
@@ -60,6 +62,9 @@ export class Connection implements Attachment {
   constructor(
     private readonly ws: WebSocket,
     private readonly hub: Hub,
+    /** Who opened this tab: a joined student's session follows them, not the tab. */
+    private readonly visitor: Visitor,
+    private readonly workshop?: Room,
   ) {
     this.stream = new TerminalStream(
       ws,
@@ -151,6 +156,11 @@ export class Connection implements Attachment {
     switch (msg.t) {
       case 'hello':
         return this.hello(msg.lesson, msg.session, { cols: msg.cols, rows: msg.rows });
+      case 'name': {
+        const me = this.student;
+        if (me) me.name = msg.name;
+        return;
+      }
       case 'run':
         return void (await this.run(msg.stepId, msg.params));
       case 'runAll': {
@@ -177,7 +187,15 @@ export class Connection implements Attachment {
     }
   }
 
+  /** The joined student this tab belongs to, in a workshop. */
+  private get student() {
+    return this.workshop?.student(this.visitor.student);
+  }
+
   private async hello(lessonId: string, sessionId: string | undefined, size: TermSize): Promise<void> {
+    // A student's session is theirs wherever they come back from: another tab, another
+    // reload, a laptop woken from sleep. The tab's own idea of its session does not count.
+    if (this.student) sessionId = this.student.entry ?? undefined;
     const old = sessionId ? this.hub.take(sessionId, this) : undefined;
     if (old && old.lesson.id === lessonId) {
       this.entry = old;
@@ -206,6 +224,8 @@ export class Connection implements Attachment {
     }
     if (this.closed) return void this.hub.close(entry);
     this.entry = entry;
+    const me = this.student;
+    if (me) me.entry = entry.id;
     this.hub.attach(entry, this);
     this.welcome();
   }
@@ -230,6 +250,7 @@ export class Connection implements Attachment {
       phase: e.session.state.phase,
       snapshot: e.session.snapshot(),
       graceSeconds: this.hub.graceSeconds,
+      you: this.student ? { name: this.student.name } : null,
     });
   }
 

@@ -6,6 +6,12 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 const COOKIE = 'stepbox_token';
+/** A workshop's students: the join code they came with, and who each of them is. */
+const JOIN_COOKIE = 'stepbox_join';
+const STUDENT_COOKIE = 'stepbox_student';
+
+/** Who is asking: the person who started the lab (or a workshop's instructor), or a student who joined. */
+export type Role = 'instructor' | 'student';
 
 export interface GuardOptions {
   port: number;
@@ -13,6 +19,10 @@ export interface GuardOptions {
   allowHosts: string[];
   /** The address the server is bound to, when not loopback. */
   boundAddress?: string;
+  /** https when the lab serves TLS: the Origin a page of ours sends, and Secure cookies. */
+  scheme?: 'http' | 'https';
+  /** A workshop's join code: who holds it may join as a student. */
+  joinCode?: string;
 }
 
 export class Guard {
@@ -36,23 +46,56 @@ export class Guard {
   originOk(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
     if (!origin || origin === 'null' || !req.headers.host) return false;
-    return origin.toLowerCase() === `http://${req.headers.host.toLowerCase()}`;
+    return origin.toLowerCase() === `${this.opts.scheme ?? 'http'}://${req.headers.host.toLowerCase()}`;
   }
 
   tokenOk(candidate: string | null | undefined): boolean {
-    if (!candidate) return false;
-    const a = Buffer.from(candidate);
-    const b = Buffer.from(this.token);
-    return a.length === b.length && timingSafeEqual(a, b);
+    return same(candidate, this.token);
+  }
+
+  joinOk(candidate: string | null | undefined): boolean {
+    return this.opts.joinCode !== undefined && same(candidate, this.opts.joinCode);
   }
 
   cookieOk(req: IncomingMessage): boolean {
-    return this.tokenOk(readCookie(req.headers.cookie, COOKIE));
+    return this.role(req) !== null;
+  }
+
+  /** The instructor's token wins; a student needs both the join code and an identity. */
+  role(req: IncomingMessage): Role | null {
+    if (this.tokenOk(readCookie(req.headers.cookie, COOKIE))) return 'instructor';
+    if (this.joinOk(readCookie(req.headers.cookie, JOIN_COOKIE)) && this.student(req)) return 'student';
+    return null;
+  }
+
+  /** The secret a joined student's browser holds (checked against the roster by its owner). */
+  student(req: IncomingMessage): string | null {
+    return readCookie(req.headers.cookie, STUDENT_COOKIE);
+  }
+
+  private attrs(sameSite: 'Strict' | 'Lax'): string {
+    return `HttpOnly; SameSite=${sameSite}; Path=/${this.opts.scheme === 'https' ? '; Secure' : ''}`;
   }
 
   setCookie(): string {
-    return `${COOKIE}=${this.token}; HttpOnly; SameSite=Strict; Path=/`;
+    return `${COOKIE}=${this.token}; ${this.attrs('Strict')}`;
   }
+
+  /**
+   * A student's cookies. Lax, not Strict: a join link is opened from a chat or a QR code,
+   * another site, and a Strict cookie would not go with the redirect that follows. Lax
+   * cookies go only with top-level GETs from elsewhere, which read nothing private.
+   */
+  setStudentCookies(secret: string): string[] {
+    return [`${JOIN_COOKIE}=${this.opts.joinCode}; ${this.attrs('Lax')}; Max-Age=86400`, `${STUDENT_COOKIE}=${secret}; ${this.attrs('Lax')}; Max-Age=86400`];
+  }
+}
+
+function same(candidate: string | null | undefined, secret: string): boolean {
+  if (!candidate) return false;
+  const a = Buffer.from(candidate);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function readCookie(header: string | undefined, name: string): string | null {

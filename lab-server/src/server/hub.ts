@@ -180,6 +180,16 @@ export class Hub {
     return entry;
   }
 
+  /** A session by id, attached or not, without taking it. */
+  find(id: string): Entry | undefined {
+    return this.entries.get(id);
+  }
+
+  /** Sessions the hub may still open before it is full. */
+  get free(): number {
+    return Math.max(0, this.maxSessions - this.entries.size - this.opening);
+  }
+
   holds(entry: Entry): boolean {
     return this.entries.get(entry.id) === entry;
   }

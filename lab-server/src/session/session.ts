@@ -125,6 +125,11 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.frozen;
   }
 
+  /** Milliseconds since the student last did something here. */
+  get idleMs(): number {
+    return performance.now() - this.lastActive;
+  }
+
   /** The student is here: thaw the seat first, if it was frozen. */
   private active(): void {
     this.lastActive = performance.now();

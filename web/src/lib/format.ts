@@ -31,6 +31,13 @@ export function formatBytes(n: number): string | null {
   return unit ? `${v} ${unit}` : null;
 }
 
+/** Any byte count in MiB (GiB from 1 GiB), one decimal below 100: "3.1 MiB", "256 MiB". */
+export function formatMiB(bytes: number): string {
+  const MiB = 1024 * 1024;
+  const oneDecimal = (x: number) => (x >= 100 ? Math.round(x) : Math.round(x * 10) / 10);
+  return bytes >= 1024 * MiB ? `${oneDecimal(bytes / 1024 / MiB)} GiB` : `${oneDecimal(bytes / MiB)} MiB`;
+}
+
 /** "pid:[4026531836]" → "4026531836": the table's column already says which namespace. */
 export function inode(link: string | null): string {
   if (!link) return '–';

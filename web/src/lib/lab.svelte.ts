@@ -45,6 +45,8 @@ export class Lab {
   lessonId = $state('book');
   lesson = $state.raw<Lesson | null>(null);
   host = $state.raw<HostInfo | null>(null);
+  /** In a workshop, what the lab knows of this student (their display name); null elsewhere. */
+  you = $state.raw<{ name: string | null } | null>(null);
   sessionId = $state<string | null>(null);
   /** Latest result of each lesson step, by step id. */
   results = $state.raw<Record<string, StepResult>>({});
@@ -246,6 +248,7 @@ export class Lab {
     this.sessionId = msg.session;
     this.lesson = msg.lesson;
     this.host = msg.host;
+    this.you = msg.you;
     const results: Record<string, StepResult> = {};
     for (const r of msg.results) if (r.stepId) results[r.stepId] = r;
     this.results = results;
@@ -361,6 +364,13 @@ export class Lab {
     this.runAllActive = false;
     this.resetAsked = true;
     this.socket.send({ t: 'reset' });
+  }
+
+  /** A workshop student's display name, for the instructor's dashboard. */
+  setName(name: string): void {
+    if (!this.socket?.isOpen) return;
+    this.socket.send({ t: 'name', name });
+    this.you = { name };
   }
 
   setPeek(open: boolean): void {

@@ -1,0 +1,60 @@
+// What the instructor's dashboard shows of a workshop, and the one thing a student tells the
+// lab about themselves (a display name). Shared by server and page. Every figure in a row
+// comes from the kernel or from the engine's own record of the session: nothing a
+// student's page says about itself is shown here.
+import { z } from 'zod';
+import type { Said } from './results.ts';
+
+/** A display name: what the dashboard calls a student. One line of printable text. */
+export const DisplayName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .regex(/^[^\p{C}]+$/u, 'printable characters only');
+
+export interface SeatUsage {
+  memoryBytes: number | null;
+  memoryMaxBytes: number | null;
+  pids: number | null;
+  pidsMax: number | null;
+  /** CPU the seat used since the previous reading, in % of one CPU; null on the first. */
+  cpuPercent: number | null;
+  frozen: boolean;
+}
+
+export interface SeatRow {
+  /** A short id of the student for this workshop (never their cookie). */
+  student: string;
+  name: string | null;
+  /** seat-<n>, while the student has a session. */
+  seat: string | null;
+  lesson: { id: string; title: Said } | null;
+  stepsDone: number;
+  steps: number;
+  /** The first step not done yet; null when all are done or there is no session. */
+  current: { id: string; title: Said } | null;
+  tasksDone: number;
+  tasks: number;
+  /** Seconds since the student last typed, ran a step or peeked. */
+  idleSeconds: number | null;
+  /** Why the student looks stuck, or null. */
+  stuck: Said | null;
+  /** A tab is connected now. */
+  online: boolean;
+  usage: SeatUsage | null;
+}
+
+export interface WorkshopView {
+  title: string;
+  joinUrl: string;
+  /** The TLS certificate's SHA-256 fingerprint, when the lab serves HTTPS. */
+  fingerprint: string | null;
+  /** The join URL as a QR code, an SVG document. */
+  qrSvg: string;
+  seats: SeatRow[];
+  /** Sessions the lab may still open. */
+  free: number;
+  /** When this was read (the server's clock, ms since the epoch). */
+  at: number;
+}

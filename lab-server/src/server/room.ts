@@ -1,0 +1,20 @@
+// What the web server needs of a workshop (workshop/ makes one): who may join, who a
+// joined student is, and the instructor's view of the room.
+import type { WorkshopView } from '../protocol/workshop.ts';
+
+export interface RoomStudent {
+  name: string | null;
+  /** The hub's id of the student's session, while there is one. */
+  entry: string | null;
+}
+
+export interface Room {
+  /** What a join link carries. */
+  readonly joinCode: string;
+  /** A joined student by the secret in their cookie; undefined for one this room never saw. */
+  student(secret: string | null | undefined): RoomStudent | undefined;
+  /** A new student, with the secret for their cookie; null when the room is full. */
+  join(): { secret: string } | null;
+  view(): WorkshopView;
+  csv(): string;
+}

@@ -1,0 +1,115 @@
+// A workshop as a room lives it: `stepbox workshop` serves HTTPS with a certificate whose
+// fingerprint it printed; three students join by the one link, give their names and work,
+// each in a seat of their own; the instructor's dashboard shows each of them from the
+// lab's own record and the seats' cgroups; a reload brings a student back to their seat.
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startWorkshop, stopServer, type Workshop } from '../support/served.ts';
+import { buildPage, launchBrowser, SHOTS } from './harness.ts';
+import type { WorkshopView } from '../../lab-server/src/protocol/workshop.ts';
+
+/** The certificate the server really presents, as a browser would see it. */
+function presentedFingerprint(origin: string): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((ok, fail) => {
+    const s = connect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+      ok(s.getPeerCertificate().fingerprint256);
+      s.end();
+    });
+    s.on('error', fail);
+  });
+}
+
+describe('stepbox workshop', () => {
+  let w: Workshop;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const students: Record<string, Page> = {};
+  let instructor: Page;
+
+  beforeAll(async () => {
+    buildPage();
+    w = await startWorkshop(['--grace', '60', '--title', 'Containers from scratch']);
+    browser = await launchBrowser();
+  }, 90_000);
+  afterAll(async () => {
+    for (const c of contexts) await c.close();
+    await browser?.close();
+    if (w) await stopServer(w.proc);
+  }, 30_000);
+
+  /** A browser of its own; the student has checked the fingerprint and accepts the certificate. */
+  async function open(url: string): Promise<Page> {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 820 }, locale: 'en-US', colorScheme: 'light' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(url);
+    return page;
+  }
+
+  const api = (page: Page, path: string) => page.evaluate(async (p) => {
+    const r = await fetch(p);
+    return { status: r.status, body: r.ok ? await r.text() : '' };
+  }, path);
+
+  test('serves the certificate whose fingerprint it printed, and HTTPS only', async () => {
+    expect(w.origin).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(await presentedFingerprint(w.origin)).toBe(w.fingerprint);
+  });
+
+  test('three students join by the one link, give their names and work in seats of their own', async () => {
+    for (const name of ['Ada', 'Lin', 'Grace']) {
+      const page = await open(w.join);
+      await page.getByTestId('display-name').fill(name);
+      await page.getByRole('button', { name: 'Join' }).click();
+      await expect.poll(() => page.locator('.intro .where').innerText(), { timeout: 10_000 }).toMatch(/^You are in seat-\d+/);
+      students[name] = page;
+    }
+    const seats = await Promise.all(Object.values(students).map((p) => p.locator('.intro .where').innerText().then((t) => /seat-\d+/.exec(t)![0])));
+    expect(new Set(seats).size).toBe(3);
+    await students.Ada!.locator('.topbar .run-all').click();
+    await expect.poll(() => students.Ada!.locator('.topbar .progress-text').textContent(), { timeout: 90_000 }).toBe('20 of 20 steps');
+    await students.Lin!.locator('article[data-step-id] .run').first().click();
+    await expect.poll(() => students.Lin!.locator('.topbar .progress-text').textContent(), { timeout: 10_000 }).toBe('1 of 20 steps');
+  }, 150_000);
+
+  test("a student cannot read the dashboard; a wrong join code joins nobody", async () => {
+    expect((await api(students.Ada!, '/api/workshop')).status).toBe(403);
+    expect((await api(students.Ada!, '/dashboard')).status).toBe(403);
+    const stranger = await open(w.join.replace(/code=.*/, 'code=not-the-code'));
+    expect(await stranger.locator('body').innerText()).toMatch(/not valid for this workshop/);
+  });
+
+  test("the instructor's dashboard shows each student from the lab's record and the seat's cgroups", async () => {
+    instructor = await open(w.dashboard);
+    const card = (name: string) => instructor.locator('.card', { hasText: name });
+    await expect.poll(() => instructor.locator('.card').count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => card('Ada').getByTestId('steps').innerText(), { timeout: 10_000 }).toBe('20/20 steps');
+    await expect.poll(() => card('Lin').getByTestId('steps').innerText()).toBe('1/20 steps');
+    await expect.poll(() => card('Grace').getByTestId('steps').innerText()).toBe('0/20 steps');
+    expect(await instructor.getByTestId('join-url').innerText()).toBe(w.join);
+    const view = JSON.parse((await api(instructor, '/api/workshop')).body) as WorkshopView;
+    const ada = view.seats.find((s) => s.name === 'Ada')!;
+    // The seat's own group, as the kernel counts it: a shell and the seat's init at least.
+    expect(ada.usage!.pids).toBeGreaterThanOrEqual(2);
+    expect(ada.usage!.memoryBytes).toBeGreaterThan(0);
+    expect(ada.usage!.memoryMaxBytes).toBe(256 * 2 ** 20);
+    const csv = (await api(instructor, '/api/workshop.csv')).body.split('\r\n');
+    expect(csv[0]).toMatch(/^student,name,seat,lesson,steps done,steps/);
+    expect(csv.some((l) => /^[\w-]{8},Ada,seat-\d+,book,20,20,/.test(l))).toBe(true);
+    await instructor.screenshot({ path: join(SHOTS, 'workshop-dashboard.png') });
+  }, 30_000);
+
+  test('a reload brings a student back to the same seat, with what they did', async () => {
+    const page = students.Ada!;
+    const before = await page.locator('.intro .where').innerText();
+    await page.reload();
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 10_000 }).toBe('20 of 20 steps');
+    expect(await page.locator('.intro .where').innerText()).toBe(before);
+    // The name is known: nobody is asked twice.
+    expect(await page.getByTestId('display-name').count()).toBe(0);
+  });
+});
