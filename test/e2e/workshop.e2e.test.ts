@@ -63,6 +63,8 @@ describe('stepbox workshop', () => {
   test('three students join by the one link, give their names and work in seats of their own', async () => {
     for (const name of ['Ada', 'Lin', 'Grace']) {
       const page = await open(w.join);
+      await page.getByTestId('display-name').waitFor();
+      if (name === 'Ada') await page.screenshot({ path: join(SHOTS, 'workshop-join.png') });
       await page.getByTestId('display-name').fill(name);
       await page.getByRole('button', { name: 'Join' }).click();
       await expect.poll(() => page.locator('.intro .where').innerText(), { timeout: 10_000 }).toMatch(/^You are in seat-\d+/);
