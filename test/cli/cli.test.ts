@@ -89,10 +89,36 @@ describe('stepbox CLI', () => {
     expect(/^ExecStart=(.*)$/m.exec(seated.stdout)![1]).toMatch(/ serve --host 127\.0\.0\.1 --port 7878 --grace 30 --seats --seat-memory 512 --seat-idle 30$/);
   });
 
+  it('workshop --print-systemd-unit prints a unit systemd accepts, with the workshop as given', () => {
+    const r = stepbox('workshop', '--print-systemd-unit', '--title', 'Containers "101"', '--public-host', 'lab.example', '--seat-cpu', '0.25');
+    expect(r.status, r.stderr).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'stepbox-unit-'));
+    try {
+      const unit = join(dir, 'stepbox.service');
+      writeFileSync(unit, r.stdout);
+      const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+      expect(verify.status, verify.stderr).toBe(0);
+      expect(verify.stderr).not.toMatch(/stepbox\.service/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(r.stdout).toMatch(/^Delegate=yes$/m);
+    expect(/^ExecStart=(.*)$/m.exec(r.stdout)![1]).toMatch(/ workshop --title "Containers \\"101\\"" --host 0\.0\.0\.0 --port 8443 --grace 3600 --pool 8 --public-host lab\.example --seat-cpu 0\.25$/);
+  });
+
+  it('workshop refuses plain HTTP off loopback, and a certificate without its key', () => {
+    const plain = stepbox('workshop', '--no-tls', '--host', '0.0.0.0');
+    expect(plain.status).toBe(2);
+    expect(plain.stderr).toMatch(/plain HTTP is served on loopback only/);
+    const half = stepbox('workshop', '--tls-cert', '/nonexistent.pem');
+    expect(half.status).toBe(2);
+    expect(half.stderr).toMatch(/--tls-cert and --tls-key go together/);
+  });
+
   it('lessons lint is clean, cleanup runs, --help answers everywhere', () => {
     expect(stepbox('lessons', 'lint').status).toBe(0);
     expect(stepbox('cleanup').status).toBe(0);
-    for (const cmd of [[], ['doctor'], ['play'], ['serve'], ['cleanup'], ['lessons', 'lint']]) {
+    for (const cmd of [[], ['doctor'], ['play'], ['serve'], ['workshop'], ['cleanup'], ['lessons', 'lint']]) {
       const r = stepbox(...cmd, '--help');
       expect(r.status, cmd.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: stepbox/);

@@ -5,7 +5,7 @@ import { doctor } from './doctor.ts';
 import { lint } from './lint.ts';
 import { play } from './play.ts';
 import { serve } from './serve.ts';
-import { systemdUnit } from './systemd-unit.ts';
+import { serveUnit, workshopUnit } from './systemd-unit.ts';
 import { addSeatOptions } from './seat-options.ts';
 import { workshop } from './workshop.ts';
 
@@ -45,7 +45,7 @@ addSeatOptions(program
   .option('--max-sessions <n>', 'sessions at once (default: sized to this machine, 4 per CPU and one per 256 MiB, at most 64)', number(1, 1000))
   .option('--print-systemd-unit', 'print a systemd unit that serves the lab with these options, and exit'), number)
   .action(async (o) => {
-    if (o.printSystemdUnit) process.stdout.write(systemdUnit({ ...program.opts(), ...o }));
+    if (o.printSystemdUnit) process.stdout.write(serveUnit({ ...program.opts(), ...o }));
     else await serve({ ...program.opts(), ...o });
   });
 
@@ -61,8 +61,10 @@ addSeatOptions(program
   .option('--no-tls', 'plain HTTP: on loopback only (behind a TLS proxy on this machine)')
   .option('--grace <seconds>', "how long a student's seat waits for them after their last tab closed", number(0, 86400, true), '3600')
   .option('--pool <n>', 'helpers started before anyone joins', number(0, 256), '8')
-  .option('--max-sessions <n>', 'seats at once (default: sized to this machine, 4 per CPU and one per 256 MiB, at most 64)', number(1, 1000)), number)
+  .option('--max-sessions <n>', 'seats at once (default: sized to this machine, 4 per CPU and one per 256 MiB, at most 64)', number(1, 1000))
+  .option('--print-systemd-unit', 'print a systemd unit that runs the workshop with these options, and exit'), number)
   .action(async (o) => {
+    if (o.printSystemdUnit) return void process.stdout.write(workshopUnit({ ...program.opts(), ...o }));
     const code = await workshop({ ...program.opts(), ...o });
     if (code) process.exit(code);
   });
