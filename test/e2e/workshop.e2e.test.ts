@@ -2,7 +2,10 @@
 // fingerprint it printed; three students join by the one link, give their names and work,
 // each in a seat of their own; the instructor's dashboard shows each of them from the
 // lab's own record and the seats' cgroups; a reload brings a student back to their seat.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:tls';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -20,6 +23,14 @@ function presentedFingerprint(origin: string): Promise<string> {
     });
     s.on('error', fail);
   });
+}
+
+/** The processes in a seat's cgroup and the groups below it, read from the kernel's files. */
+function seatProcesses(serverPid: number, seat: string): number[] {
+  const dirs = execFileSync('find', ['/sys/fs/cgroup', '/run/stepbox-cgroup', '-maxdepth', '9', '-type', 'd', '-name', `${serverPid}-${seat}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
+  expect(dirs.length, `the cgroup of ${seat}`).toBeGreaterThan(0);
+  const files = execFileSync('find', [dirs[0]!, '-name', 'cgroup.procs'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  return files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map(Number));
 }
 
 describe('stepbox workshop', () => {
@@ -104,6 +115,51 @@ describe('stepbox workshop', () => {
     expect(csv.some((l) => /^[\w-]{8},Ada,seat-\d+,book,20,20,/.test(l))).toBe(true);
     await instructor.screenshot({ path: join(SHOTS, 'workshop-dashboard.png') });
   }, 30_000);
+
+  test("the instructor's message reaches every student's page; a stranger's POST changes nothing", async () => {
+    await instructor.getByTestId('broadcast').fill('Break until 10:30 / 休息到 10:30');
+    await instructor.getByRole('button', { name: 'Send' }).click();
+    for (const page of Object.values(students)) await expect.poll(() => page.getByTestId('notice').innerText(), { timeout: 10_000 }).toMatch(/Break until 10:30/);
+    await students.Lin!.screenshot({ path: join(SHOTS, 'workshop-notice.png') });
+    // A student's own POST, with the page's Origin and their cookies, is refused.
+    const asStudent = await students.Ada!.evaluate(async () => (await fetch('/api/workshop/broadcast', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hi' }) })).status);
+    expect(asStudent).toBe(403);
+  }, 30_000);
+
+  test("a fresh seat from the dashboard: the student's container is reaped and the lesson starts again", async () => {
+    const lin = students.Lin!;
+    const seat = /seat-\d+/.exec(await lin.locator('.intro .where').innerText())![0];
+    const before = seatProcesses(w.proc.pid!, seat);
+    expect(before.length).toBeGreaterThanOrEqual(3); // the seat's init, its helper, Lin's cloned child
+    instructor.once('dialog', (d) => void d.accept());
+    await instructor.locator('.card', { hasText: 'Lin' }).getByTestId('reset').click();
+    await expect.poll(() => lin.locator('.topbar .progress-text').textContent(), { timeout: 10_000 }).toBe('0 of 20 steps');
+    await expect.poll(() => instructor.locator('.card', { hasText: 'Lin' }).getByTestId('steps').innerText(), { timeout: 10_000 }).toBe('0/20 steps');
+    // Every process of the old seat is gone, as the kernel says.
+    await expect.poll(() => before.filter((pid) => existsSync(`/proc/${pid}`)), { timeout: 10_000 }).toEqual([]);
+  }, 30_000);
+
+  test("the instructor's POSTs need the page's Origin, JSON and a small, well-formed body", async () => {
+    const token = new URL(w.dashboard).searchParams.get('token')!;
+    const send = (path: string, body: string, headers: Record<string, string>) =>
+      new Promise<number>((ok, fail) => {
+        const r = httpsRequest(`${w.origin}${path}`, { method: 'POST', rejectUnauthorized: false, headers: { cookie: `stepbox_token=${token}`, ...headers } }, (res) => {
+          res.resume();
+          ok(res.statusCode!);
+        });
+        r.on('error', fail);
+        r.end(body);
+      });
+    const page = { origin: w.origin, 'content-type': 'application/json' };
+    expect(await send('/api/workshop/broadcast', '{"text":"x"}', { ...page, origin: 'https://evil.example' })).toBe(403);
+    expect(await send('/api/workshop/broadcast', '{"text":"x"}', { origin: w.origin, 'content-type': 'text/plain' })).toBe(415);
+    expect(await send('/api/workshop/broadcast', '{"text":', page)).toBe(400);
+    expect(await send('/api/workshop/broadcast', JSON.stringify({ text: 'x'.repeat(5000) }), page)).toBe(413);
+    expect(await send('/api/workshop/broadcast', JSON.stringify({ text: 'x'.repeat(501) }), page)).toBe(400);
+    expect(await send('/api/workshop/broadcast', '{"text":"x","extra":1}', page)).toBe(400);
+    expect(await send('/api/workshop/reset', '{"student":"nobody00"}', page)).toBe(404);
+    expect(await send('/api/lessons', '{}', page)).toBe(405);
+  });
 
   test('a reload brings a student back to the same seat, with what they did', async () => {
     const page = students.Ada!;

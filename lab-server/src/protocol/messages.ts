@@ -21,13 +21,14 @@
 //   ◀─── state {phase, snapshot}              whenever the container changes on its own
 //   ◀─── metrics {sample}                     about once a second while a cpu or memory group exists
 //   ◀─── error {code, en, zh}
+//   ◀─── notice {notice}                      in a workshop, the instructor's broadcast
 //
 // Terminal bytes travel as binary frames in both directions: the first byte is the
 // channel (0 the container's pty, 1 the peek shell), the rest is raw terminal data.
 import { z } from 'zod';
 import type { LessonView } from './lesson.ts';
 import type { HostInfo, Phase, Said, Snapshot, StepResult } from './results.ts';
-import { DisplayName } from './workshop.ts';
+import { DisplayName, type Notice } from './workshop.ts';
 
 export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -99,14 +100,16 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 
 export type ServerMessage =
   /** `next`: the first step not done yet (it and those before it may run); null when all are done. */
-  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; next: string | null; phase: Phase; snapshot: Snapshot; graceSeconds: number; you: { name: string | null } | null }
+  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; next: string | null; phase: Phase; snapshot: Snapshot; graceSeconds: number; you: { name: string | null; notice: Notice | null } | null }
   | { t: 'running'; stepId: string }
   | { t: 'result'; result: StepResult; next: string | null }
   | { t: 'state'; phase: Phase; snapshot: Snapshot; exitInfo: string | null }
   | { t: 'peek'; open: boolean; reason?: Said }
   | { t: 'tasks'; stepId: string; done: string[] }
   | { t: 'metrics'; sample: MetricsSample }
-  | { t: 'error'; code: string; en: string; zh: string };
+  | { t: 'error'; code: string; en: string; zh: string }
+  /** In a workshop: the instructor's latest broadcast, or that they gave this student a fresh seat. */
+  | { t: 'notice'; notice: Notice }
 
 /** Binary frame: channel byte + terminal bytes. */
 export function frame(channel: Channel, data: Uint8Array): Uint8Array {

@@ -58,3 +58,15 @@ export interface WorkshopView {
   /** When this was read (the server's clock, ms since the epoch). */
   at: number;
 }
+
+/** A message the instructor sends to every student's page. */
+export const Broadcast = z.object({ text: z.string().trim().min(1).max(500) }).strict();
+/** Give a student a fresh seat: their container and seat are reaped and built again. */
+export const ResetSeat = z.object({ student: z.string().regex(/^[A-Za-z0-9_-]{8}$/) }).strict();
+
+/** What a student's page shows of the instructor: the latest broadcast. */
+export interface Notice {
+  text: string;
+  /** When it was sent (ms since the epoch). */
+  at: number;
+}

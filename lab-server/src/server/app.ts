@@ -20,6 +20,8 @@ import { Hub } from './hub.ts';
 import { defaultMaxSessions, maxConnections } from './limits.ts';
 import { serveStatic } from './static.ts';
 import { parseTarget } from './target.ts';
+import { readJson, TOO_LARGE } from './body.ts';
+import { Broadcast, ResetSeat } from '../protocol/workshop.ts';
 
 export interface ServeOptions {
   host: string;
@@ -147,6 +149,7 @@ export class LabServer {
   private request(req: IncomingMessage, res: ServerResponse): void {
     for (const [k, v] of Object.entries(HEADERS)) res.setHeader(k, v);
     if (!this.guard.hostOk(req)) return void res.writeHead(421, { 'content-type': 'text/plain' }).end('Unknown Host header.\n');
+    if (req.method === 'POST') return this.post(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
     const url = parseTarget(req.url);
     if (!url) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request target.\n');
@@ -183,6 +186,48 @@ export class LabServer {
     }
     if (url.path.startsWith('/api/')) return void res.writeHead(404).end();
     serveStatic(url.path, res);
+  }
+
+  /**
+   * The instructor's actions on a workshop: the only requests that change anything outside
+   * a WebSocket. Like an upgrade, they need the page's own Origin as well as the cookie, so
+   * no other site can make a browser send one; the body is small JSON, checked by its schema.
+   */
+  private post(req: IncomingMessage, res: ServerResponse): void {
+    const url = parseTarget(req.url);
+    const w = this.opts.workshop;
+    const action = url && w ? { '/api/workshop/broadcast': 'broadcast', '/api/workshop/reset': 'reset' }[url.path] : undefined;
+    if (!action || !w) return void res.writeHead(405).end();
+    if (!this.guard.originOk(req)) return void res.writeHead(403).end();
+    if (this.visitor(req)?.role !== 'instructor') return void res.writeHead(403).end();
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return void res.writeHead(415).end();
+    void readJson(req).then(async (body) => {
+      // Answered at once, and the connection closed: the rest of the body is not read.
+      if (body === TOO_LARGE) return void res.writeHead(413, { connection: 'close' }).end(() => req.destroy());
+      try {
+        if (action === 'broadcast') {
+          const msg = Broadcast.safeParse(body);
+          if (!msg.success) return void res.writeHead(400).end();
+          const notice = w.broadcast(msg.data.text);
+          for (const a of this.hub.attached()) a.notice(notice);
+          return this.json(res, notice);
+        }
+        const msg = ResetSeat.safeParse(body);
+        const student = msg.success ? w.byId(msg.data.student) : undefined;
+        if (!student) return void res.writeHead(msg.success ? 404 : 400).end();
+        const entry = student.entry ? this.hub.find(student.entry) : undefined;
+        if (entry?.attachment) await entry.attachment.resetByInstructor();
+        else if (entry) {
+          // Nobody is looking: the seat goes now, and a new one is built when they come back.
+          student.entry = null;
+          await this.hub.close(entry);
+        }
+        this.json(res, { reset: true });
+      } catch (e) {
+        this.failed(e);
+        if (!res.headersSent) res.writeHead(500).end();
+      }
+    });
   }
 
   private json(res: ServerResponse, data: unknown): void {

@@ -21,6 +21,7 @@ import { TerminalStream } from './terminal-stream.ts';
 import { guarded, Timers } from './timers.ts';
 import type { Visitor } from './app.ts';
 import type { Room } from './room.ts';
+import type { Notice } from '../protocol/workshop.ts';
 
 /**
  * Past this many unsent bytes the page is not reading at all (the ptys are paused long
@@ -250,7 +251,7 @@ export class Connection implements Attachment {
       phase: e.session.state.phase,
       snapshot: e.session.snapshot(),
       graceSeconds: this.hub.graceSeconds,
-      you: this.student ? { name: this.student.name } : null,
+      you: this.student ? { name: this.student.name, notice: this.workshop!.notice } : null,
     });
   }
 
@@ -372,5 +373,17 @@ export class Connection implements Attachment {
     this.unwatch();
     this.entry = null;
     this.ws.close(4001, 'this session was opened in another tab');
+  }
+
+  notice(notice: Notice): void {
+    this.send({ t: 'notice', notice });
+  }
+
+  /** Queued like the tab's own requests, so it never runs between two awaits of one of them. */
+  resetByInstructor(): Promise<void> {
+    this.queued++;
+    const done = this.busy.then(() => (this.closed || !this.entry ? undefined : this.reset())).finally(() => this.queued--);
+    this.busy = done.catch(() => undefined);
+    return done;
   }
 }

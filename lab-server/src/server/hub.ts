@@ -11,6 +11,7 @@ import { Playthrough } from '../course/playthrough.ts';
 import type { Lesson } from '../protocol/lesson.ts';
 import { loadLesson } from '../lessons/load.ts';
 import type { HostInfo } from '../protocol/results.ts';
+import type { Notice } from '../protocol/workshop.ts';
 import { CONTROLLERS } from '../protocol/kernel.ts';
 import { processFamily } from '../sys/proc.ts';
 import { pidfdKill } from '../sys/ffi.ts';
@@ -29,6 +30,10 @@ export interface Attachment {
   peekClosed(): void;
   /** Another tab took this session over. */
   displaced(): void;
+  /** A workshop's instructor speaks to the room. */
+  notice(notice: Notice): void;
+  /** The instructor gave this student a fresh seat: the tab does what its Restart would. */
+  resetByInstructor(): Promise<void>;
 }
 
 export class Entry {
@@ -183,6 +188,11 @@ export class Hub {
   /** A session by id, attached or not, without taking it. */
   find(id: string): Entry | undefined {
     return this.entries.get(id);
+  }
+
+  /** Every session attached to a tab now. */
+  attached(): Attachment[] {
+    return [...this.entries.values()].flatMap((e) => (e.attachment ? [e.attachment] : []));
   }
 
   /** Sessions the hub may still open before it is full. */

@@ -1,6 +1,6 @@
 // What the web server needs of a workshop (workshop/ makes one): who may join, who a
 // joined student is, and the instructor's view of the room.
-import type { WorkshopView } from '../protocol/workshop.ts';
+import type { Notice, WorkshopView } from '../protocol/workshop.ts';
 
 export interface RoomStudent {
   name: string | null;
@@ -17,4 +17,9 @@ export interface Room {
   join(): { secret: string } | null;
   view(): WorkshopView;
   csv(): string;
+  /** The instructor's latest broadcast, for pages that connect after it. */
+  readonly notice: Notice | null;
+  broadcast(text: string): Notice;
+  /** The student a dashboard id names. */
+  byId(id: string): RoomStudent | undefined;
 }

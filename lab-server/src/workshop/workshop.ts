@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Hub } from '../server/hub.ts';
 import type { Room } from '../server/room.ts';
-import type { WorkshopView } from '../protocol/workshop.ts';
+import type { Notice, WorkshopView } from '../protocol/workshop.ts';
 import { Dashboard } from './dashboard.ts';
 import { qrSvg } from './qr.ts';
 import { Roster } from './roster.ts';
@@ -14,6 +14,7 @@ export class Workshop implements Room {
   readonly joinCode = randomBytes(12).toString('base64url');
   readonly roster = new Roster();
   private dashboard: Dashboard | null = null;
+  notice: Notice | null = null;
 
   constructor(
     readonly title: string,
@@ -47,5 +48,14 @@ export class Workshop implements Room {
 
   csv(): string {
     return this.board.csv();
+  }
+
+  broadcast(text: string): Notice {
+    this.notice = { text, at: Date.now() };
+    return this.notice;
+  }
+
+  byId(id: string) {
+    return this.roster.byId(id);
   }
 }

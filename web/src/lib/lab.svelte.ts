@@ -9,6 +9,7 @@ import {
   type HostInfo,
   type Lesson,
   type LessonStep,
+  type Notice,
   type Phase,
   type Said,
   type ServerMessage,
@@ -47,6 +48,9 @@ export class Lab {
   host = $state.raw<HostInfo | null>(null);
   /** In a workshop, what the lab knows of this student (their display name); null elsewhere. */
   you = $state.raw<{ name: string | null } | null>(null);
+  /** The instructor's latest broadcast, until the student closes it. */
+  notice = $state.raw<Notice | null>(null);
+  private noticeClosed = 0;
   sessionId = $state<string | null>(null);
   /** Latest result of each lesson step, by step id. */
   results = $state.raw<Record<string, StepResult>>({});
@@ -220,6 +224,8 @@ export class Lab {
         return this.tasksReport(msg.stepId, msg.done);
       case 'metrics':
         return this.live.add(msg.sample);
+      case 'notice':
+        return this.showNotice(msg.notice);
       case 'error':
         this.requested = null;
         this.runAllActive = false;
@@ -248,7 +254,8 @@ export class Lab {
     this.sessionId = msg.session;
     this.lesson = msg.lesson;
     this.host = msg.host;
-    this.you = msg.you;
+    this.you = msg.you && { name: msg.you.name };
+    this.showNotice(msg.you?.notice ?? null);
     const results: Record<string, StepResult> = {};
     for (const r of msg.results) if (r.stepId) results[r.stepId] = r;
     this.results = results;
@@ -364,6 +371,15 @@ export class Lab {
     this.runAllActive = false;
     this.resetAsked = true;
     this.socket.send({ t: 'reset' });
+  }
+
+  private showNotice(n: Notice | null): void {
+    if (n && n.at > this.noticeClosed) this.notice = n;
+  }
+
+  closeNotice(): void {
+    this.noticeClosed = this.notice?.at ?? this.noticeClosed;
+    this.notice = null;
   }
 
   /** A workshop student's display name, for the instructor's dashboard. */
