@@ -10,7 +10,7 @@ import { connect } from 'node:tls';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startWorkshop, stopServer, type Workshop } from '../support/served.ts';
-import { buildPage, launchBrowser, SHOTS } from './harness.ts';
+import { buildPage, launchBrowser, screen, SHOTS } from './harness.ts';
 import type { WorkshopView } from '../../lab-server/src/protocol/workshop.ts';
 
 /** The certificate the server really presents, as a browser would see it. */
@@ -113,7 +113,38 @@ describe('stepbox workshop', () => {
     const csv = (await api(instructor, '/api/workshop.csv')).body.split('\r\n');
     expect(csv[0]).toMatch(/^student,name,seat,lesson,steps done,steps/);
     expect(csv.some((l) => /^[\w-]{8},Ada,seat-\d+,book,20,20,/.test(l))).toBe(true);
+    // CPU is a rate: shown from the dashboard's second reading of the seat on.
+    await expect.poll(() => card('Ada').getByTestId('cpu').innerText(), { timeout: 10_000 }).toMatch(/^\d+(\.\d)?%/);
     await instructor.screenshot({ path: join(SHOTS, 'workshop-dashboard.png') });
+  }, 30_000);
+
+  test("the instructor watches a student's terminal as the student types, and cannot type into it", async () => {
+    const ada = students.Ada!;
+    await ada.locator('.xterm').first().click();
+    await ada.keyboard.type('echo watched-$((6*7))\n');
+    await instructor.locator('.card', { hasText: 'Ada' }).getByTestId('watch').click();
+    await expect.poll(() => screen(instructor, 2), { timeout: 10_000 }).toMatch(/^watched-42$/m);
+    await ada.keyboard.type('echo after-$((7*7))\n');
+    await expect.poll(() => screen(instructor, 2), { timeout: 10_000 }).toMatch(/^after-49$/m);
+    await instructor.getByTestId('mirror').locator('.xterm').click();
+    await instructor.keyboard.type('echo from-instructor\n');
+    await instructor.screenshot({ path: join(SHOTS, 'workshop-mirror.png') });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await screen(ada)).not.toMatch(/from-instructor/);
+    await instructor.keyboard.press('Escape');
+    await expect.poll(() => instructor.getByTestId('mirror').count()).toBe(0);
+    // A student cannot open a mirror, not even of themselves.
+    const id = (JSON.parse((await api(instructor, '/api/workshop')).body) as WorkshopView).seats.find((s) => s.name === 'Ada')!.student;
+    const refused = await ada.evaluate(
+      (sid) =>
+        new Promise<string>((ok) => {
+          const ws = new WebSocket(`wss://${location.host}/mirror?student=${sid}`);
+          ws.onopen = () => ok('open');
+          ws.onerror = () => ok('refused');
+        }),
+      id,
+    );
+    expect(refused).toBe('refused');
   }, 30_000);
 
   test("the instructor's message reaches every student's page; a stranger's POST changes nothing", async () => {

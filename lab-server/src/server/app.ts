@@ -21,6 +21,7 @@ import { defaultMaxSessions, maxConnections } from './limits.ts';
 import { serveStatic } from './static.ts';
 import { parseTarget } from './target.ts';
 import { readJson, TOO_LARGE } from './body.ts';
+import { openMirror } from './mirror.ts';
 import { Broadcast, ResetSeat } from '../protocol/workshop.ts';
 
 export interface ServeOptions {
@@ -239,11 +240,19 @@ export class LabServer {
       socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (!this.guard.hostOk(req)) return refuse(421, 'Misdirected Request');
-    if (parseTarget(req.url)?.path !== '/ws') return refuse(404, 'Not Found');
+    const target = parseTarget(req.url);
+    if (target?.path !== '/ws' && target?.path !== '/mirror') return refuse(404, 'Not Found');
     if (!this.guard.originOk(req)) return refuse(403, 'Forbidden Origin');
-    if (!this.visitor(req)) return refuse(401, 'Unauthorized');
+    const who = this.visitor(req);
+    if (!who) return refuse(401, 'Unauthorized');
     if (this.wss.clients.size >= this.maxSockets) return refuse(503, 'Too Many Connections');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    if (target.path === '/ws') return void this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    // /mirror?student=<id>: the instructor watches one student's terminal.
+    if (who.role !== 'instructor' || !this.opts.workshop) return refuse(403, 'Forbidden');
+    const student = this.opts.workshop.byId(target.query.get('student') ?? '');
+    const entry = student?.entry ? this.hub.find(student.entry) : undefined;
+    if (!entry) return refuse(404, 'Not Found');
+    this.wss.handleUpgrade(req, socket, head, (ws) => openMirror(ws, entry));
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,7 @@ import { processFamily } from '../sys/proc.ts';
 import { pidfdKill } from '../sys/ffi.ts';
 import type { TermSize } from '../helper/client.ts';
 import { History } from './history.ts';
+import type { MirrorSink } from './mirror.ts';
 import { RateLimit } from './limits.ts';
 
 /** Enough terminal history to redraw a screen after a reload, not a log of everything. */
@@ -43,6 +44,8 @@ export class Entry {
   /** When the last tab let go of it: the longest-detached session is the first to go. */
   detachedAt = 0;
   peek: IPty | null = null;
+  /** Read-only views of the terminal (server/mirror.ts): a workshop's instructor. */
+  readonly mirrors = new Set<MirrorSink>();
 
   constructor(
     readonly id: string,
@@ -53,6 +56,7 @@ export class Entry {
     session.on('output', (d) => {
       this.replay.push(d);
       this.attachment?.term(0, d);
+      for (const m of this.mirrors) m.data(d);
     });
     session.on('exit', () => this.attachment?.changed());
   }
@@ -221,6 +225,8 @@ export class Hub {
     if (entry.grace) clearTimeout(entry.grace);
     entry.grace = null;
     entry.closePeek();
+    for (const m of entry.mirrors) m.end();
+    entry.mirrors.clear();
     this.entries.delete(entry.id);
     try {
       await this.lab.close(entry.session);

@@ -5,7 +5,7 @@
 import type { Terminal } from '@xterm/xterm';
 
 export interface StepboxHook {
-  /** Text of a terminal's buffer (0: container, 1: peek), one line per row, trailing blanks trimmed. */
+  /** Text of a terminal's buffer (0: container, 1: peek, 2: a workshop mirror), one line per row, trailing blanks trimmed. */
   screen(channel: number): string;
 }
 
@@ -14,6 +14,9 @@ declare global {
     __stepbox?: StepboxHook;
   }
 }
+
+/** The screen number of the instructor's read-only view of a student's terminal. */
+export const MIRROR_SCREEN = 2;
 
 const terminals = new Map<number, Terminal>();
 
