@@ -157,6 +157,22 @@ describe('stepbox workshop', () => {
     expect(asStudent).toBe(403);
   }, 30_000);
 
+  test('the instructor holds the room after a step: a later step is refused in words until released', async () => {
+    const grace = students.Grace!;
+    await instructor.locator('#hold-step').fill('1');
+    await instructor.getByTestId('hold').getByRole('button', { name: 'Hold' }).click();
+    await expect.poll(() => grace.getByTestId('notice').innerText(), { timeout: 10_000 }).toMatch(/wait after step 1/);
+    await grace.locator('article[data-step-id] .run').first().click();
+    await expect.poll(() => grace.locator('.topbar .progress-text').textContent(), { timeout: 10_000 }).toBe('1 of 20 steps');
+    await grace.locator('.topbar .run-all').click();
+    await expect.poll(() => grace.locator('article[data-step-id]').nth(1).innerText(), { timeout: 10_000 }).toMatch(/asked the room to wait after step 1/);
+    expect(await grace.locator('.topbar .progress-text').textContent()).toBe('1 of 20 steps');
+    await instructor.getByTestId('hold').getByRole('button', { name: 'Release' }).click();
+    await expect.poll(() => grace.getByTestId('notice').innerText(), { timeout: 10_000 }).toMatch(/released/);
+    await grace.locator('.topbar .run-all').click();
+    await expect.poll(() => grace.locator('.topbar .progress-text').textContent(), { timeout: 90_000 }).toBe('20 of 20 steps');
+  }, 120_000);
+
   test("a fresh seat from the dashboard: the student's container is reaped and the lesson starts again", async () => {
     const lin = students.Lin!;
     const seat = /seat-\d+/.exec(await lin.locator('.intro .where').innerText())![0];

@@ -55,12 +55,16 @@ export interface WorkshopView {
   seats: SeatRow[];
   /** Sessions the lab may still open. */
   free: number;
+  /** The step the room is held after, or null. */
+  holdAfter: number | null;
   /** When this was read (the server's clock, ms since the epoch). */
   at: number;
 }
 
 /** A message the instructor sends to every student's page. */
 export const Broadcast = z.object({ text: z.string().trim().min(1).max(500) }).strict();
+/** Hold the room after a step (1 = the first): no student runs a step past it until released (null). */
+export const HoldRoom = z.object({ afterStep: z.number().int().min(1).max(200).nullable() }).strict();
 /** Give a student a fresh seat: their container and seat are reaped and built again. */
 export const ResetSeat = z.object({ student: z.string().regex(/^[A-Za-z0-9_-]{8}$/) }).strict();
 

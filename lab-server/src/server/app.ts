@@ -22,7 +22,7 @@ import { serveStatic } from './static.ts';
 import { parseTarget } from './target.ts';
 import { readJson, TOO_LARGE } from './body.ts';
 import { openMirror } from './mirror.ts';
-import { Broadcast, ResetSeat } from '../protocol/workshop.ts';
+import { Broadcast, HoldRoom, ResetSeat } from '../protocol/workshop.ts';
 
 export interface ServeOptions {
   host: string;
@@ -197,7 +197,7 @@ export class LabServer {
   private post(req: IncomingMessage, res: ServerResponse): void {
     const url = parseTarget(req.url);
     const w = this.opts.workshop;
-    const action = url && w ? { '/api/workshop/broadcast': 'broadcast', '/api/workshop/reset': 'reset' }[url.path] : undefined;
+    const action = url && w ? { '/api/workshop/broadcast': 'broadcast', '/api/workshop/reset': 'reset', '/api/workshop/hold': 'hold' }[url.path] : undefined;
     if (!action || !w) return void res.writeHead(405).end();
     if (!this.guard.originOk(req)) return void res.writeHead(403).end();
     if (this.visitor(req)?.role !== 'instructor') return void res.writeHead(403).end();
@@ -212,6 +212,16 @@ export class LabServer {
           const notice = w.broadcast(msg.data.text);
           for (const a of this.hub.attached()) a.notice(notice);
           return this.json(res, notice);
+        }
+        if (action === 'hold') {
+          const msg = HoldRoom.safeParse(body);
+          if (!msg.success) return void res.writeHead(400).end();
+          w.holdAfter = msg.data.afterStep;
+          const notice = w.broadcast(
+            w.holdAfter === null ? 'Go on: the room is released. / 继续：可以往下做了。' : `Please wait after step ${w.holdAfter}. / 请在第 ${w.holdAfter} 步之后稍等。`,
+          );
+          for (const a of this.hub.attached()) a.notice(notice);
+          return this.json(res, { holdAfter: w.holdAfter });
         }
         const msg = ResetSeat.safeParse(body);
         const student = msg.success ? w.byId(msg.data.student) : undefined;

@@ -259,6 +259,15 @@ export class Connection implements Attachment {
   private async run(stepId: string, params?: Record<string, unknown>): Promise<StepResult | undefined> {
     const play = this.entry!.play;
     if (!play.step(stepId)) return void this.send({ t: 'error', code: 'no-step', en: `This lesson has no step ${stepId}.`, zh: `本课没有步骤 ${stepId}。` });
+    const index = play.lesson.steps.findIndex((s) => s.id === stepId);
+    const hold = this.student ? this.workshop!.holdAfter : null;
+    if (hold !== null && index >= hold) {
+      // Said like any refusal, and not kept: once released, the same click runs the step.
+      const refusal = { code: 'held', en: `The instructor asked the room to wait after step ${hold}: this step runs once they say go.`, zh: `讲师请大家在第 ${hold} 步之后稍等：等讲师说开始，这一步就能运行。` };
+      const result = this.entry!.session.refused(play.step(stepId)!.kind, refusal, stepId);
+      this.send({ t: 'result', result, next: play.next() });
+      return result;
+    }
     this.send({ t: 'running', stepId });
     const result = (await play.run(stepId, params))!;
     this.send({ t: 'result', result, next: play.next() });

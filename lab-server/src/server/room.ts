@@ -20,6 +20,8 @@ export interface Room {
   /** The instructor's latest broadcast, for pages that connect after it. */
   readonly notice: Notice | null;
   broadcast(text: string): Notice;
+  /** The step the room is held after (1 = the first), or null: no student runs a step past it. */
+  holdAfter: number | null;
   /** The student a dashboard id names. */
   byId(id: string): RoomStudent | undefined;
 }

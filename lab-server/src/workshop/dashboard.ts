@@ -31,7 +31,7 @@ export class Dashboard {
     private readonly info: DashboardInfo,
   ) {}
 
-  view(): WorkshopView {
+  view(): Omit<WorkshopView, 'holdAfter'> {
     const seats = this.roster.all().map((s) => this.row(s));
     seats.sort((a, b) => (a.seat ?? '~').localeCompare(b.seat ?? '~', 'en', { numeric: true }) || (a.name ?? '').localeCompare(b.name ?? ''));
     return { ...this.info, seats, free: this.hub.free, at: Date.now() };

@@ -15,6 +15,7 @@ export class Workshop implements Room {
   readonly roster = new Roster();
   private dashboard: Dashboard | null = null;
   notice: Notice | null = null;
+  holdAfter: number | null = null;
 
   constructor(
     readonly title: string,
@@ -43,7 +44,7 @@ export class Workshop implements Room {
   }
 
   view(): WorkshopView {
-    return this.board.view();
+    return { ...this.board.view(), holdAfter: this.holdAfter };
   }
 
   csv(): string {
