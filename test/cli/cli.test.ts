@@ -7,6 +7,20 @@ import { describe, expect, it } from 'vitest';
 
 const stepbox = (...args: string[]) => spawnSync('node', ['lab-server/bin/stepbox.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
 
+/** systemd's own reading of a unit: `systemd-analyze verify` finds nothing to say of it. */
+function verifyUnit(text: string): void {
+  const dir = mkdtempSync(join(tmpdir(), 'stepbox-unit-'));
+  try {
+    const unit = join(dir, 'stepbox.service');
+    writeFileSync(unit, text);
+    const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(verify.stderr).not.toMatch(/stepbox\.service/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('stepbox CLI', () => {
   it('doctor is all green on this machine', () => {
     const r = stepbox('doctor');
@@ -70,16 +84,7 @@ describe('stepbox CLI', () => {
   it('serve --print-systemd-unit prints a unit systemd accepts, delegating its cgroup and serving with the options given', () => {
     const r = stepbox('serve', '--print-systemd-unit', '--port', '8080', '--allow-host', 'class room');
     expect(r.status, r.stderr).toBe(0);
-    const dir = mkdtempSync(join(tmpdir(), 'stepbox-unit-'));
-    try {
-      const unit = join(dir, 'stepbox.service');
-      writeFileSync(unit, r.stdout);
-      const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
-      expect(verify.status, verify.stderr).toBe(0);
-      expect(verify.stderr).not.toMatch(/stepbox\.service/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    verifyUnit(r.stdout);
     expect(r.stdout).toMatch(/^Delegate=yes$/m);
     expect(r.stdout).toMatch(/^KillMode=mixed$/m);
     const exec = /^ExecStart=(.*)$/m.exec(r.stdout)![1]!;
@@ -92,16 +97,7 @@ describe('stepbox CLI', () => {
   it('workshop --print-systemd-unit prints a unit systemd accepts, with the workshop as given', () => {
     const r = stepbox('workshop', '--print-systemd-unit', '--title', 'Containers "101"', '--public-host', 'lab.example', '--seat-cpu', '0.25');
     expect(r.status, r.stderr).toBe(0);
-    const dir = mkdtempSync(join(tmpdir(), 'stepbox-unit-'));
-    try {
-      const unit = join(dir, 'stepbox.service');
-      writeFileSync(unit, r.stdout);
-      const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
-      expect(verify.status, verify.stderr).toBe(0);
-      expect(verify.stderr).not.toMatch(/stepbox\.service/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    verifyUnit(r.stdout);
     expect(r.stdout).toMatch(/^Delegate=yes$/m);
     expect(/^ExecStart=(.*)$/m.exec(r.stdout)![1]).toMatch(/ workshop --title "Containers \\"101\\"" --host 0\.0\.0\.0 --port 8443 --grace 3600 --pool 8 --public-host lab\.example --seat-cpu 0\.25$/);
   });

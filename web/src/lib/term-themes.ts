@@ -1,6 +1,6 @@
-// The terminals' colours, one set per page theme: the student's terminal and the
-// instructor's read-only view of it look the same.
-import type { ITheme } from '@xterm/xterm';
+// How the lab's terminals look, one set of colours per page theme: the student's terminal
+// and the instructor's read-only view of it look the same.
+import type { ITerminalOptions, ITheme } from '@xterm/xterm';
 import type { Theme } from './prefs.svelte.ts';
 
 // Colours chosen to sit on the page's own backgrounds; the 16 ANSI colours are tuned
@@ -53,3 +53,14 @@ export const TERMINAL_THEMES: Record<Theme, ITheme> = {
     brightWhite: '#ffffff',
   },
 };
+
+/** The options every terminal of the page shares: the page's monospace font, its colours. */
+export function terminalLook(theme: Theme): ITerminalOptions {
+  return {
+    fontFamily: getComputedStyle(document.documentElement).getPropertyValue('--font-mono').trim() || 'monospace',
+    fontSize: 13,
+    lineHeight: 1.15,
+    scrollback: 5000,
+    theme: TERMINAL_THEMES[theme],
+  };
+}
