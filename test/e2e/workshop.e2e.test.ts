@@ -42,7 +42,8 @@ describe('stepbox workshop', () => {
 
   beforeAll(async () => {
     buildPage();
-    w = await startWorkshop(['--grace', '60', '--title', 'Containers from scratch']);
+    // A short grace: the last test lets a seat be removed while its student is away.
+    w = await startWorkshop(['--grace', '3', '--title', 'Containers from scratch']);
     browser = await launchBrowser();
   }, 90_000);
   afterAll(async () => {
@@ -217,4 +218,19 @@ describe('stepbox workshop', () => {
     // The name is known: nobody is asked twice.
     expect(await page.getByTestId('display-name').count()).toBe(0);
   });
+  test('a student away longer than the grace gets a new seat, built again up to where they were', async () => {
+    const lin = students.Lin!;
+    await lin.locator('.topbar .run-all').click();
+    await expect.poll(() => lin.locator('.topbar .progress-text').textContent(), { timeout: 90_000 }).toBe('20 of 20 steps');
+    const seat = /seat-\d+/.exec(await lin.locator('.intro .where').innerText())![0];
+    const before = seatProcesses(w.proc.pid!, seat);
+    await lin.goto('about:blank');
+    // The seat is removed after the grace: its processes are gone, as the kernel says.
+    await expect.poll(() => before.filter((pid) => existsSync(`/proc/${pid}`)), { timeout: 20_000 }).toEqual([]);
+    await lin.goto(`${w.origin}/`);
+    await expect.poll(() => lin.locator('.topbar .progress-text').textContent(), { timeout: 30_000 }).toBe('20 of 20 steps');
+    await lin.locator('.xterm').first().click();
+    await lin.keyboard.type('hostname; cat /proc/self/uid_map\n');
+    await expect.poll(async () => (await screen(lin)).split('\n').map((l) => l.trim().replace(/\s+/g, ' ')), { timeout: 10_000 }).toContain('0 100000 65536');
+  }, 150_000);
 });

@@ -7,6 +7,12 @@ import { evaluate } from '../lessons/expect.ts';
 import type { Session } from '../session/session.ts';
 import { taskDone } from './tasks.ts';
 
+/** How far a student got in a lesson: each step done, with the parameters it ran with. */
+export interface Progress {
+  lesson: string;
+  steps: { id: string; params?: Record<string, unknown> }[];
+}
+
 export class Playthrough {
   readonly results = new Map<string, StepResult>();
   /** Every task the kernel has said is done at some check, by step: a task once done stays done. */
@@ -15,6 +21,8 @@ export class Playthrough {
   refusalsInRow = 0;
   /** When a step last succeeded or a task was first seen done (Date.now()). */
   lastProgress = Date.now();
+  /** The parameters each successful step ran with: what a replay runs it with again. */
+  private readonly paramsOf = new Map<string, Record<string, unknown> | undefined>();
 
   constructor(
     readonly lesson: Lesson,
@@ -53,6 +61,7 @@ export class Playthrough {
     const before = this.results.get(stepId);
     if (!(result.refusal && result.calls.length === 0 && before?.ok)) this.results.set(stepId, result);
     this.refusalsInRow = result.ok ? 0 : this.refusalsInRow + 1;
+    if (result.ok) this.paramsOf.set(stepId, params);
     if (result.ok && !before?.ok) this.lastProgress = Date.now();
     return result;
   }
@@ -64,6 +73,32 @@ export class Playthrough {
       yield r;
       if (!r.ok) return;
     }
+  }
+
+  /** The steps done so far, in order, with the parameters each ran with: enough to build the same container again. */
+  progress(): Progress {
+    const steps: Progress['steps'] = [];
+    for (const s of this.lesson.steps) {
+      if (!this.results.get(s.id)?.ok) break;
+      const params = this.paramsOf.get(s.id);
+      steps.push(params ? { id: s.id, params } : { id: s.id });
+    }
+    return { lesson: this.lesson.id, steps };
+  }
+
+  /**
+   * Run a recorded progress again on this (fresh) session, in order, up to the first step
+   * that fails. Returns how many steps ran. The kernel may answer differently this time (a
+   * name taken meanwhile): a failed step stops the replay and is the student's to see.
+   */
+  async replay(progress: Progress): Promise<number> {
+    let n = 0;
+    for (const step of progress.steps) {
+      const r = await this.run(step.id, step.params);
+      if (!r?.ok) break;
+      n++;
+    }
+    return n;
   }
 
   /** The ids of a step's tasks whose checks the kernel says hold now (and remembered as seen). */

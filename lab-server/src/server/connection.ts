@@ -207,7 +207,14 @@ export class Connection implements Attachment {
       return;
     }
     if (old) this.hub.detach(old, this);
-    await this.adopt(() => this.hub.open(lessonId, size), lessonId);
+    // A student whose seat was removed while they were away (--grace) gets a new one, built
+    // up to where they were: the same steps with the same parameters, run again for real.
+    const progress = !old && this.student?.progress?.lesson === lessonId ? this.student.progress : null;
+    await this.adopt(async () => {
+      const entry = await this.hub.open(lessonId, size);
+      if (progress) await entry.play.replay(progress);
+      return entry;
+    }, lessonId);
   }
 
   /**
@@ -270,6 +277,7 @@ export class Connection implements Attachment {
     }
     this.send({ t: 'running', stepId });
     const result = (await play.run(stepId, params))!;
+    if (this.student && result.ok) this.student.progress = play.progress();
     this.send({ t: 'result', result, next: play.next() });
     return result;
   }
@@ -310,6 +318,8 @@ export class Connection implements Attachment {
 
   private async reset(): Promise<void> {
     const old = this.entry!;
+    // A fresh start is a fresh start: nothing of the old steps is replayed later.
+    if (this.student) this.student.progress = null;
     this.unwatch();
     // Until the hub agrees to a new session the old one stays: a refused reset loses nothing.
     await this.adopt(async () => {

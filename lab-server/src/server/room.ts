@@ -1,11 +1,14 @@
 // What the web server needs of a workshop (workshop/ makes one): who may join, who a
 // joined student is, and the instructor's view of the room.
 import type { Notice, WorkshopView } from '../protocol/workshop.ts';
+import type { Progress } from '../course/playthrough.ts';
 
 export interface RoomStudent {
   name: string | null;
   /** The hub's id of the student's session, while there is one. */
   entry: string | null;
+  /** How far they got: replayed on a new seat when they come back after theirs was removed. */
+  progress: Progress | null;
 }
 
 export interface Room {

@@ -3,6 +3,7 @@
 // a reload, another tab or a laptop woken from sleep comes back to the same session; the
 // dashboard knows them by a short id derived from it, never by the secret itself.
 import { createHash, randomBytes } from 'node:crypto';
+import type { Progress } from '../course/playthrough.ts';
 
 export interface Student {
   /** Shown on the dashboard and in the CSV. */
@@ -10,6 +11,8 @@ export interface Student {
   name: string | null;
   /** The hub's id of the student's session, while there is one. */
   entry: string | null;
+  /** How far they got in their lesson, kept when their seat is removed. */
+  progress: Progress | null;
   readonly joinedAt: number;
 }
 
@@ -23,7 +26,7 @@ export class Roster {
   join(): { secret: string; student: Student } | null {
     if (this.bySecret.size >= MAX_STUDENTS) return null;
     const secret = randomBytes(24).toString('base64url');
-    const student: Student = { id: createHash('sha256').update(secret).digest('base64url').slice(0, 8), name: null, entry: null, joinedAt: Date.now() };
+    const student: Student = { id: createHash('sha256').update(secret).digest('base64url').slice(0, 8), name: null, entry: null, progress: null, joinedAt: Date.now() };
     this.bySecret.set(secret, student);
     return { secret, student };
   }
