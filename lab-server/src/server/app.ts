@@ -20,9 +20,8 @@ import { Hub } from './hub.ts';
 import { defaultMaxSessions, maxConnections } from './limits.ts';
 import { serveStatic } from './static.ts';
 import { parseTarget } from './target.ts';
-import { readJson, TOO_LARGE } from './body.ts';
 import { openMirror } from './mirror.ts';
-import { Broadcast, HoldRoom, ResetSeat } from '../protocol/workshop.ts';
+import { action, dashboard, join, json, mirrored } from './room-routes.ts';
 
 export interface ServeOptions {
   host: string;
@@ -132,29 +131,17 @@ export class LabServer {
     return null;
   }
 
-  /** /join?code=…: a student's first visit (or a second one from the same browser). */
-  private join(req: IncomingMessage, res: ServerResponse, code: string | null): void {
-    const w = this.opts.workshop;
-    if (!w || !this.guard.joinOk(code)) {
-      return void res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('This join link is not valid for this workshop: ask the instructor for the current one.\n这个加入链接对本次工作坊无效：请向讲师索取当前的链接。\n');
-    }
-    // Known already: the same seat again. Otherwise a new student, if the room has space.
-    const known = w.student(this.guard.student(req));
-    const joined = known ? null : w.join();
-    if (!known && !joined) return void res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('The workshop is full.\n工作坊已满。\n');
-    const headers: Record<string, string | string[]> = { location: '/' };
-    if (joined) headers['set-cookie'] = this.guard.setStudentCookies(joined.secret);
-    res.writeHead(303, headers).end();
-  }
-
   private request(req: IncomingMessage, res: ServerResponse): void {
     for (const [k, v] of Object.entries(HEADERS)) res.setHeader(k, v);
     if (!this.guard.hostOk(req)) return void res.writeHead(421, { 'content-type': 'text/plain' }).end('Unknown Host header.\n');
-    if (req.method === 'POST') return this.post(req, res);
+    if (req.method === 'POST') {
+      const allowed = { origin: this.guard.originOk(req), instructor: this.visitor(req)?.role === 'instructor' };
+      return action(this.opts.workshop, this.hub, req, res, parseTarget(req.url)?.path ?? null, allowed, (e) => this.failed(e));
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
     const url = parseTarget(req.url);
     if (!url) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request target.\n');
-    if (url.path === '/join') return this.join(req, res, url.query.get('code'));
+    if (url.path === '/join') return join(this.opts.workshop, this.guard, req, res, url.query.get('code'));
     const token = url.query.get('token');
     if (token !== null) {
       if (!this.guard.tokenOk(token)) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('Wrong token: use the URL stepbox serve printed.\n');
@@ -169,80 +156,14 @@ export class LabServer {
         : '<p>Open the address that <code>stepbox serve</code> printed (it carries a one-time token).</p><p>请打开 <code>stepbox serve</code> 打印出的地址（其中带有一次性令牌）。</p>';
       return void res.end(`<!doctype html><meta charset="utf-8"><title>stepbox</title>${page}\n`);
     }
-    if (url.path === '/dashboard' || url.path.startsWith('/api/workshop')) {
-      const w = this.opts.workshop;
-      if (!w) return void res.writeHead(404).end();
-      if (who.role !== 'instructor') return void res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('The dashboard is the instructor\'s.\n仪表盘只供讲师使用。\n');
-      if (url.path === '/api/workshop') return this.json(res, w.view());
-      if (url.path === '/api/workshop.csv') {
-        res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="stepbox-workshop.csv"', 'cache-control': 'no-store' });
-        return void res.end(w.csv());
-      }
-      if (url.path !== '/dashboard') return void res.writeHead(404).end();
-    }
-    if (url.path === '/api/lessons') return this.json(res, listLessons().map((id) => ({ id, title: loadLesson(id).title })));
+    if (dashboard(this.opts.workshop, who.role === 'instructor', url.path, res)) return;
+    if (url.path === '/api/lessons') return json(res, listLessons().map((id) => ({ id, title: loadLesson(id).title })));
     if (url.path === '/api/source/steps.c') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       return void res.end(readFileSync(SOURCE));
     }
     if (url.path.startsWith('/api/')) return void res.writeHead(404).end();
     serveStatic(url.path, res);
-  }
-
-  /**
-   * The instructor's actions on a workshop: the only requests that change anything outside
-   * a WebSocket. Like an upgrade, they need the page's own Origin as well as the cookie, so
-   * no other site can make a browser send one; the body is small JSON, checked by its schema.
-   */
-  private post(req: IncomingMessage, res: ServerResponse): void {
-    const url = parseTarget(req.url);
-    const w = this.opts.workshop;
-    const action = url && w ? { '/api/workshop/broadcast': 'broadcast', '/api/workshop/reset': 'reset', '/api/workshop/hold': 'hold' }[url.path] : undefined;
-    if (!action || !w) return void res.writeHead(405).end();
-    if (!this.guard.originOk(req)) return void res.writeHead(403).end();
-    if (this.visitor(req)?.role !== 'instructor') return void res.writeHead(403).end();
-    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return void res.writeHead(415).end();
-    void readJson(req).then(async (body) => {
-      // Answered at once, and the connection closed: the rest of the body is not read.
-      if (body === TOO_LARGE) return void res.writeHead(413, { connection: 'close' }).end(() => req.destroy());
-      try {
-        if (action === 'broadcast') {
-          const msg = Broadcast.safeParse(body);
-          if (!msg.success) return void res.writeHead(400).end();
-          const notice = w.broadcast(msg.data.text);
-          for (const a of this.hub.attached()) a.notice(notice);
-          return this.json(res, notice);
-        }
-        if (action === 'hold') {
-          const msg = HoldRoom.safeParse(body);
-          if (!msg.success) return void res.writeHead(400).end();
-          w.holdAfter = msg.data.afterStep;
-          const notice = w.broadcast(
-            w.holdAfter === null ? 'Go on: the room is released. / 继续：可以往下做了。' : `Please wait after step ${w.holdAfter}. / 请在第 ${w.holdAfter} 步之后稍等。`,
-          );
-          for (const a of this.hub.attached()) a.notice(notice);
-          return this.json(res, { holdAfter: w.holdAfter });
-        }
-        const msg = ResetSeat.safeParse(body);
-        const student = msg.success ? w.byId(msg.data.student) : undefined;
-        if (!student) return void res.writeHead(msg.success ? 404 : 400).end();
-        const entry = student.entry ? this.hub.find(student.entry) : undefined;
-        if (entry?.attachment) await entry.attachment.resetByInstructor();
-        else if (entry) {
-          // Nobody is looking: the seat goes now, and a new one is built when they come back.
-          student.entry = null;
-          await this.hub.close(entry);
-        }
-        this.json(res, { reset: true });
-      } catch (e) {
-        this.failed(e);
-        if (!res.headersSent) res.writeHead(500).end();
-      }
-    });
-  }
-
-  private json(res: ServerResponse, data: unknown): void {
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(data));
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -259,8 +180,7 @@ export class LabServer {
     if (target.path === '/ws') return void this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
     // /mirror?student=<id>: the instructor watches one student's terminal.
     if (who.role !== 'instructor' || !this.opts.workshop) return refuse(403, 'Forbidden');
-    const student = this.opts.workshop.byId(target.query.get('student') ?? '');
-    const entry = student?.entry ? this.hub.find(student.entry) : undefined;
+    const entry = mirrored(this.opts.workshop, this.hub, target.query.get('student'));
     if (!entry) return refuse(404, 'Not Found');
     this.wss.handleUpgrade(req, socket, head, (ws) => openMirror(ws, entry));
   }

@@ -57,10 +57,6 @@ export class Guard {
     return this.opts.joinCode !== undefined && same(candidate, this.opts.joinCode);
   }
 
-  cookieOk(req: IncomingMessage): boolean {
-    return this.role(req) !== null;
-  }
-
   /** The instructor's token wins; a student needs both the join code and an identity. */
   role(req: IncomingMessage): Role | null {
     if (this.tokenOk(readCookie(req.headers.cookie, COOKIE))) return 'instructor';
