@@ -89,7 +89,10 @@ export function pidfdKill(pid: number, signal = 9): boolean {
   try {
     fd = check(c.syscall(SYS_pidfd_open, 'int', pid, 'unsigned int', 0), `pidfd_open(${pid})`);
   } catch (e) {
-    if (e instanceof SysError && e.errno === 'ESRCH') return false;
+    // ESRCH: no such pid. EINVAL (for a pid > 0): the pid is still known but no thread group
+    // leads it any more, the kernel's answer for a process caught half-way through its exit
+    // (the callers pass process ids, never thread ids). Gone either way.
+    if (e instanceof SysError && (e.errno === 'ESRCH' || (e.errno === 'EINVAL' && pid > 0))) return false;
     throw e;
   }
   try {
