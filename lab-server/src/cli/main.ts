@@ -7,7 +7,6 @@ import { play } from './play.ts';
 import { serve } from './serve.ts';
 import { serveUnit, workshopUnit } from './systemd-unit.ts';
 import { addSeatOptions } from './seat-options.ts';
-import { workshop } from './workshop.ts';
 
 /** A number in [min, max] (whole unless `fraction`), or commander's own "error: option … argument …" message. */
 const number = (min: number, max: number, fraction = false) => (v: string) => {
@@ -65,6 +64,8 @@ addSeatOptions(program
   .option('--print-systemd-unit', 'print a systemd unit that runs the workshop with these options, and exit'), number)
   .action(async (o) => {
     if (o.printSystemdUnit) return void process.stdout.write(workshopUnit({ ...program.opts(), ...o }));
+    // Loaded only here: the TLS and QR code modules are the workshop's alone.
+    const { workshop } = await import('./workshop.ts');
     const code = await workshop({ ...program.opts(), ...o });
     if (code) process.exit(code);
   });
