@@ -323,7 +323,7 @@ function isOurs(pid: number): boolean {
 }
 
 /** The processes in a group, by pid. */
-function procsOf(dir: string): number[] {
+export function procsOf(dir: string): number[] {
   return pidList(readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), ''));
 }
 

@@ -1,10 +1,10 @@
 // What a whole group uses now, as the kernel counts it: a seat's memory, processes and CPU
 // time for the instructor's dashboard. Read from the group's own files on either version.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Controller } from '../protocol/kernel.ts';
 import { readOr } from '../sys/proc.ts';
-import type { CgroupTree } from './tree.ts';
+import { procsOf, type CgroupTree } from './tree.ts';
 import { counterSource } from './counters.ts';
 
 export interface GroupUsage {
@@ -47,7 +47,7 @@ export function processesUnder(tree: CgroupTree, c: Controller, group: string): 
   if (!home) return [];
   const pids: number[] = [];
   const walk = (dir: string, depth: number) => {
-    pids.push(...readOr(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8'), '').split('\n').filter(Boolean).map(Number));
+    pids.push(...procsOf(dir));
     if (depth < 8) for (const d of readOr(() => readdirSync(dir, { withFileTypes: true }), [])) if (d.isDirectory()) walk(join(dir, d.name), depth + 1);
   };
   walk(tree.dir(home, group), 0);
