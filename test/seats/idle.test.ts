@@ -42,3 +42,20 @@ it('freezes a seat nobody uses, and thaws it at the next key, with its shell as 
   expect(frozen(seat)).toBe(false);
   await lab.close(s);
 }, 60_000);
+
+it('reaps a frozen seat whole, as the next start does after a crash: thawed first, then killed', async () => {
+  const s = await lab.open({ cols: 100, rows: 30 });
+  await must(s, 'clone', { flags: [] });
+  await must(s, 'exec', { argv: ['/bin/sh'] });
+  const seat = s.seat!.group;
+  expect(await until(() => frozen(seat), 10_000)).toBe(true);
+  const home = lab.cgroups.home('freezer')!;
+  const pids = lab.cgroups.procs('freezer', seat).concat(lab.cgroups.procs('freezer', `${seat}/seat`));
+  expect(pids.length).toBeGreaterThan(0);
+  // What reapAll does with a dead server's group: the seat's own group is frozen, so is every
+  // group below it, whatever their own freezer.state says.
+  await lab.cgroups.removeSession(seat);
+  expect(await until(() => pids.every((p) => !existsSync(`/proc/${p}/status`) || kernel.status(p, 'State').startsWith('Z')), 10_000)).toBe(true);
+  expect(existsSync(lab.cgroups.dir(home, seat))).toBe(false);
+  await lab.close(s);
+}, 60_000);

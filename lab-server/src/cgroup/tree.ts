@@ -254,8 +254,14 @@ export class CgroupTree {
     return [...new Set([...this.host.homes.values()].map((h) => h.hierarchy))];
   }
 
-  /** Remove one session's groups in every hierarchy, killing whatever is still inside. */
+  /**
+   * Remove one session's groups in every hierarchy, killing whatever is still inside. The
+   * freezer's groups are thawed first, top down: a frozen task dies only once thawed, and a
+   * child of a frozen group stays frozen whatever its own state says (an idle seat's are).
+   */
   async removeSession(session: string): Promise<void> {
+    const freezer = this.home('freezer')?.hierarchy;
+    if (freezer) thawTree(join(this.parentDir(freezer), session), freezer.version);
     for (const h of this.hierarchyList()) await removeGroup(join(this.parentDir(h), session), h.version);
   }
 
@@ -392,6 +398,12 @@ function freezeFile(version: 1 | 2, frozen: boolean): [string, string] {
 /** `echo <pid> > <file>`, recorded. */
 function writePid(path: string, pid: number): Call {
   return record(`write(open("${path}", O_WRONLY), "${pid}", ${String(pid).length})`, `echo ${pid} > ${path}`, () => writeFileSync(path, String(pid)));
+}
+
+function thawTree(dir: string, version: 1 | 2): void {
+  if (!existsSync(dir)) return;
+  thaw(dir, version);
+  for (const e of readOr(() => readdirSync(dir, { withFileTypes: true }), [])) if (e.isDirectory()) thawTree(join(dir, e.name), version);
 }
 
 function thaw(dir: string, version: 1 | 2): void {
