@@ -99,7 +99,7 @@ describe('stepbox CLI', () => {
     expect(r.status, r.stderr).toBe(0);
     verifyUnit(r.stdout);
     expect(r.stdout).toMatch(/^Delegate=yes$/m);
-    expect(/^ExecStart=(.*)$/m.exec(r.stdout)![1]).toMatch(/ workshop --title "Containers \\"101\\"" --host 0\.0\.0\.0 --port 8443 --grace 3600 --pool 8 --public-host lab\.example --seat-cpu 0\.25$/);
+    expect(/^ExecStart=(.*)$/m.exec(r.stdout)![1]).toMatch(/ workshop --title "Containers \\"101\\"" --host 0\.0\.0\.0 --port 8443 --grace 3600 --seat-expire 60 --pool 8 --public-host lab\.example --seat-cpu 0\.25$/);
   });
 
   it('workshop refuses plain HTTP off loopback, and a certificate without its key', () => {

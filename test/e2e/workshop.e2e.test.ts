@@ -174,18 +174,32 @@ describe('stepbox workshop', () => {
     await expect.poll(() => grace.locator('.topbar .progress-text').textContent(), { timeout: 90_000 }).toBe('20 of 20 steps');
   }, 120_000);
 
-  test("a fresh seat from the dashboard: the student's container is reaped and the lesson starts again", async () => {
+  test("a fresh seat from the dashboard, built up to a step: the old container is reaped and the first steps run again", async () => {
     const lin = students.Lin!;
+    const card = instructor.locator('.card', { hasText: 'Lin' });
     const seat = /seat-\d+/.exec(await lin.locator('.intro .where').innerText())![0];
     const before = seatProcesses(w.proc.pid!, seat);
     expect(before.length).toBeGreaterThanOrEqual(3); // the seat's init, its helper, Lin's cloned child
-    instructor.once('dialog', (d) => void d.accept());
-    await instructor.locator('.card', { hasText: 'Lin' }).getByTestId('reset').click();
-    await expect.poll(() => lin.locator('.topbar .progress-text').textContent(), { timeout: 10_000 }).toBe('0 of 20 steps');
-    await expect.poll(() => instructor.locator('.card', { hasText: 'Lin' }).getByTestId('steps').innerText(), { timeout: 10_000 }).toBe('0/20 steps');
-    // Every process of the old seat is gone, as the kernel says.
+    await card.getByTestId('reset').click();
+    // The dialog offers where Lin is (after step 1); the instructor takes her on to step 3.
+    expect(await instructor.getByTestId('reset-up-to').inputValue()).toBe('1');
+    await instructor.getByTestId('reset-up-to').selectOption('3');
+    await instructor.screenshot({ path: join(SHOTS, 'workshop-reset.png') });
+    await instructor.getByTestId('reset-go').click();
+    await expect.poll(() => lin.locator('.topbar .progress-text').textContent(), { timeout: 20_000 }).toBe('3 of 20 steps');
+    expect(await lin.getByTestId('rebuilt').innerText()).toMatch(/fresh seat, built up to step 3\./);
+    await expect.poll(() => card.getByTestId('steps').innerText(), { timeout: 10_000 }).toBe('3/20 steps');
+    // Every process of the old seat is gone, as the kernel says; the new one has its own.
     await expect.poll(() => before.filter((pid) => existsSync(`/proc/${pid}`)), { timeout: 10_000 }).toEqual([]);
-  }, 30_000);
+    const now = /seat-\d+/.exec(await lin.locator('.intro .where').innerText())![0];
+    expect(seatProcesses(w.proc.pid!, now).length).toBeGreaterThanOrEqual(2);
+    // And a clean start, as Restart would give.
+    await card.getByTestId('reset').click();
+    await instructor.getByTestId('reset-up-to').selectOption('0');
+    await instructor.getByTestId('reset-go').click();
+    await expect.poll(() => lin.locator('.topbar .progress-text').textContent(), { timeout: 20_000 }).toBe('0 of 20 steps');
+    expect(await lin.getByTestId('rebuilt').innerText()).toMatch(/^The instructor gave you a fresh seat\.$/m);
+  }, 60_000);
 
   test("the instructor's POSTs need the page's Origin, JSON and a small, well-formed body", async () => {
     const token = new URL(w.dashboard).searchParams.get('token')!;
@@ -233,4 +247,61 @@ describe('stepbox workshop', () => {
     await lin.keyboard.type('hostname; cat /proc/self/uid_map\n');
     await expect.poll(async () => (await screen(lin)).split('\n').map((l) => l.trim().replace(/\s+/g, ' ')), { timeout: 10_000 }).toContain('0 100000 65536');
   }, 150_000);
+});
+
+// Idle seats with a tab left open: a warning, then the cgroup freezer, then the seat put
+// away with its progress kept; the student's Continue builds a new one up to where they were.
+describe('stepbox workshop: a seat nobody uses', () => {
+  let w: Workshop;
+  let browser: Browser;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    buildPage();
+    // Frozen after 4.8 s unused (warned 1.2 s before), put away after 12 s.
+    w = await startWorkshop(['--seat-idle', '0.08', '--seat-expire', '0.2']);
+    browser = await launchBrowser();
+    context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 820 }, locale: 'en-US', colorScheme: 'light' });
+  }, 90_000);
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    if (w) await stopServer(w.proc);
+  }, 30_000);
+
+  /** The freezer's own word on a seat's group. */
+  function frozen(seat: string): boolean {
+    const dirs = execFileSync('find', ['/sys/fs/cgroup', '/run/stepbox-cgroup', '-maxdepth', '9', '-type', 'd', '-name', `${w.proc.pid}-${seat}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
+    return dirs.some((d) => (existsSync(join(d, 'freezer.state')) && readFileSync(join(d, 'freezer.state'), 'utf8').trim() === 'FROZEN') || (existsSync(join(d, 'cgroup.events')) && /^frozen 1$/m.test(readFileSync(join(d, 'cgroup.events'), 'utf8'))));
+  }
+
+  test('warned, frozen, put away, and rebuilt up to the same step when the student continues', async () => {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(w.join);
+    await page.getByTestId('display-name').fill('Noor');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.locator('article[data-step-id] .run').first().click();
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 10_000 }).toBe('1 of 20 steps');
+    const seat = /seat-\d+/.exec(await page.locator('.intro .where').innerText())![0];
+    const before = seatProcesses(w.proc.pid!, seat);
+
+    await expect.poll(() => page.getByTestId('seat-idle').innerText().catch(() => ''), { timeout: 10_000 }).toMatch(/pauses in about \d+ s/);
+    await expect.poll(() => page.getByTestId('seat-idle').innerText().catch(() => ''), { timeout: 10_000 }).toMatch(/is paused because nobody was using it/);
+    expect(frozen(seat)).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'workshop-idle.png') });
+    // The next step thaws it (before it runs), and the banner goes.
+    await page.locator('article[data-step-id] .run').nth(1).click();
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 10_000 }).toBe('2 of 20 steps');
+    expect(frozen(seat)).toBe(false);
+    await expect.poll(() => page.getByTestId('seat-idle').count(), { timeout: 5_000 }).toBe(0);
+
+    // Left alone again, with the tab open: put away, every process gone, as the kernel says.
+    await expect.poll(() => page.getByTestId('seat-expired').count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => before.filter((pid) => existsSync(`/proc/${pid}`)), { timeout: 10_000 }).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'workshop-expired.png') });
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 20_000 }).toBe('2 of 20 steps');
+    expect(await page.getByTestId('rebuilt').innerText()).toMatch(/put away while you were gone, so a new one was built up to step 2, where you left off/);
+  }, 90_000);
 });

@@ -59,6 +59,7 @@ addSeatOptions(program
   .option('--tls-key <file>', 'the key of --tls-cert (PEM)')
   .option('--no-tls', 'plain HTTP: on loopback only (behind a TLS proxy on this machine)')
   .option('--grace <seconds>', "how long a student's seat waits for them after their last tab closed", number(0, 86400, true), '3600')
+  .option('--seat-expire <minutes>', "put away a seat nobody has used for this long, even with its tab open; the student's progress is kept and rebuilt on their return; 0: never", number(0, 10080, true), '60')
   .option('--pool <n>', 'helpers started before anyone joins', number(0, 256), '8')
   .option('--max-sessions <n>', 'seats at once (default: sized to this machine, 4 per CPU and one per 256 MiB, at most 64)', number(1, 1000))
   .option('--print-systemd-unit', 'print a systemd unit that runs the workshop with these options, and exit'), number)

@@ -27,7 +27,7 @@ export function serveUnit(o: ServeCliOptions): string {
 }
 
 export function workshopUnit(o: WorkshopCliOptions): string {
-  const args = [...globals(o), 'workshop', '--title', o.title, '--host', o.host, '--port', o.port, '--grace', o.grace, '--pool', o.pool];
+  const args = [...globals(o), 'workshop', '--title', o.title, '--host', o.host, '--port', o.port, '--grace', o.grace, '--seat-expire', o.seatExpire, '--pool', o.pool];
   if (o.publicHost) args.push('--public-host', o.publicHost);
   if (o.tlsCert && o.tlsKey) args.push('--tls-cert', o.tlsCert, '--tls-key', o.tlsKey);
   if (!o.tls) args.push('--no-tls');

@@ -20,6 +20,7 @@ export interface WorkshopCliOptions extends SeatCliOptions {
   tlsKey?: string;
   tls: boolean;
   grace: string;
+  seatExpire: string;
   pool: string;
   maxSessions?: string;
   image?: string;
@@ -74,6 +75,7 @@ export async function workshop(o: WorkshopCliOptions): Promise<number> {
     allowHosts: [publicHost],
     publicHost: publicHost.includes(':') ? `[${publicHost}]` : publicHost,
     graceSeconds: Number(o.grace),
+    seatExpireMs: Number(o.seatExpire) * 60_000,
     maxSessions: o.maxSessions === undefined ? undefined : Number(o.maxSessions),
     tls: cert ?? undefined,
     workshop: w,
@@ -86,6 +88,8 @@ export async function workshop(o: WorkshopCliOptions): Promise<number> {
   const { joinUrl } = await w.opened(server.hub, server.origin);
   const dashboard = instructor.replace('/?token=', '/dashboard?token=');
   console.log(`stepbox workshop "${o.title}" is ready: ${server.hub.maxSessions} seats (each ${seats.limits.memoryBytes / 2 ** 20} MiB, ${seats.limits.pids} processes, ${seats.limits.cpuQuotaUs / 100_000} CPU)`);
+  const minutes = (ms: number) => (ms > 0 ? `${+(ms / 60_000).toFixed(2)} min` : 'never');
+  console.log(`  A seat nobody uses is frozen after ${minutes(seats.idleMs)} and put away after ${minutes(Number(o.seatExpire) * 60_000)}; a closed tab's seat waits ${o.grace} s.`);
   console.log(`  Instructor, keep this one to yourself / 讲师专用，请勿外传:\n    ${dashboard}`);
   console.log(`  Students join here / 学生从这里加入:\n    ${joinUrl}`);
   if (cert) {

@@ -7,10 +7,27 @@ import { evaluate } from '../lessons/expect.ts';
 import type { Session } from '../session/session.ts';
 import { taskDone } from './tasks.ts';
 
-/** How far a student got in a lesson: each step done, with the parameters it ran with. */
+/** How far a student got in a lesson: each step done, with the parameters it ran with, and the tasks the kernel saw done ("<step>/<task>"). */
 export interface Progress {
   lesson: string;
   steps: { id: string; params?: Record<string, unknown> }[];
+  tasks: string[];
+}
+
+/**
+ * What a fresh session runs to stand where step `upTo` left it (a count: 0 is a clean
+ * start): the lesson's first `upTo` steps, each with the parameters the student ran it with
+ * when they did, else the lesson's own. An instructor may take a student past where they got.
+ */
+export function replayPlan(lesson: Pick<Lesson, 'id' | 'steps'>, done: Progress | null, upTo: number): Progress {
+  const theirs = new Map((done?.lesson === lesson.id ? done.steps : []).map((s) => [s.id, s.params]));
+  const steps = lesson.steps.slice(0, Math.max(0, upTo)).map(({ id }) => {
+    const params = theirs.get(id);
+    return params ? { id, params } : { id };
+  });
+  const kept = new Set(steps.map((s) => s.id));
+  const tasks = done?.lesson === lesson.id ? done.tasks.filter((t) => kept.has(t.split('/')[0]!)) : [];
+  return { lesson: lesson.id, steps, tasks };
 }
 
 export class Playthrough {
@@ -83,7 +100,7 @@ export class Playthrough {
       const params = this.paramsOf.get(s.id);
       steps.push(params ? { id: s.id, params } : { id: s.id });
     }
-    return { lesson: this.lesson.id, steps };
+    return { lesson: this.lesson.id, steps, tasks: [...this.tasksSeen] };
   }
 
   /**
@@ -92,6 +109,8 @@ export class Playthrough {
    * name taken meanwhile): a failed step stops the replay and is the student's to see.
    */
   async replay(progress: Progress): Promise<number> {
+    // Done is done: a task the kernel once saw finished stays counted, as it would have.
+    for (const t of progress.tasks) this.tasksSeen.add(t);
     let n = 0;
     for (const step of progress.steps) {
       const r = await this.run(step.id, step.params);

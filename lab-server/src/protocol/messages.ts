@@ -22,6 +22,11 @@
 //   ◀─── metrics {sample}                     about once a second while a cpu or memory group exists
 //   ◀─── error {code, en, zh}
 //   ◀─── notice {notice}                      in a workshop, the instructor's broadcast
+//   ◀─── idle {idle}                          in a seat: about to be frozen, frozen, in use again
+//
+// The server closes a socket with CLOSE.displaced when another tab took its session, and
+// with CLOSE.expired when a workshop put away a seat nobody used: the page reconnects only
+// when the student asks.
 //
 // Terminal bytes travel as binary frames in both directions: the first byte is the
 // channel (0 the container's pty, 1 the peek shell), the rest is raw terminal data.
@@ -34,6 +39,28 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
 export const CHANNEL = { main: 0, peek: 1 } as const;
+/** WebSocket close codes of our own (4000–4999 are the application's). */
+export const CLOSE = { displaced: 4001, expired: 4002 } as const;
+
+/**
+ * A new session that did not start empty: the instructor gave the student a fresh seat built
+ * up to a step, or the student came back after their seat was put away. `steps` ran again.
+ */
+export interface Rebuilt {
+  by: 'instructor' | 'return';
+  steps: number;
+}
+
+/**
+ * What an idle seat is about to do, for the page to say: `soon`, it is frozen in
+ * `freezeInSeconds` unless the student does something; `frozen`, it is; `active`, in use.
+ * `removeInSeconds`: when a workshop puts it away (null: never while the tab is open).
+ */
+export interface SeatIdle {
+  state: 'active' | 'soon' | 'frozen';
+  freezeInSeconds: number | null;
+  removeInSeconds: number | null;
+}
 export type Channel = (typeof CHANNEL)[keyof typeof CHANNEL];
 
 const size = { cols: z.number().int().min(10).max(500), rows: z.number().int().min(5).max(200) };
@@ -100,7 +127,7 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 
 export type ServerMessage =
   /** `next`: the first step not done yet (it and those before it may run); null when all are done. */
-  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; next: string | null; phase: Phase; snapshot: Snapshot; graceSeconds: number; you: { name: string | null; notice: Notice | null } | null }
+  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; next: string | null; phase: Phase; snapshot: Snapshot; graceSeconds: number; you: { name: string | null; notice: Notice | null } | null; rebuilt: Rebuilt | null }
   | { t: 'running'; stepId: string }
   | { t: 'result'; result: StepResult; next: string | null }
   | { t: 'state'; phase: Phase; snapshot: Snapshot; exitInfo: string | null }
@@ -110,6 +137,7 @@ export type ServerMessage =
   | { t: 'error'; code: string; en: string; zh: string }
   /** In a workshop: the instructor's latest broadcast, or that they gave this student a fresh seat. */
   | { t: 'notice'; notice: Notice }
+  | { t: 'idle'; idle: SeatIdle }
 
 /** Binary frame: channel byte + terminal bytes. */
 export function frame(channel: Channel, data: Uint8Array): Uint8Array {

@@ -42,6 +42,8 @@ export interface SeatRow {
   stuck: Said | null;
   /** A tab is connected now. */
   online: boolean;
+  /** Their seat was put away (unused, or their tab closed past the grace); their progress waits for their return. */
+  away: boolean;
   usage: SeatUsage | null;
 }
 
@@ -65,8 +67,11 @@ export interface WorkshopView {
 export const Broadcast = z.object({ text: z.string().trim().min(1).max(500) }).strict();
 /** Hold the room after a step (1 = the first): no student runs a step past it until released (null). */
 export const HoldRoom = z.object({ afterStep: z.number().int().min(1).max(200).nullable() }).strict();
-/** Give a student a fresh seat: their container and seat are reaped and built again. */
-export const ResetSeat = z.object({ student: z.string().regex(/^[A-Za-z0-9_-]{8}$/) }).strict();
+/**
+ * Give a student a fresh seat: their container and seat are reaped and built again, then the
+ * lesson's first `upTo` steps run in it (0: a clean start), with the student's parameters.
+ */
+export const ResetSeat = z.object({ student: z.string().regex(/^[A-Za-z0-9_-]{8}$/), upTo: z.number().int().min(0).max(200).default(0) }).strict();
 
 /** What a student's page shows of the instructor: the latest broadcast. */
 export interface Notice {

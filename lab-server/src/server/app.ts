@@ -28,6 +28,8 @@ export interface ServeOptions {
   port: number;
   allowHosts: string[];
   graceSeconds: number;
+  /** A seat nobody used this long is put away even with its tab open (a workshop), in ms; 0: never. */
+  seatExpireMs?: number;
   /** Sessions at once (default: sized to this machine's CPUs and memory). */
   maxSessions?: number;
   /** Serve HTTPS with this certificate and key (PEM). */
@@ -65,7 +67,7 @@ export class LabServer {
     lab: Lab,
     private readonly opts: ServeOptions,
   ) {
-    this.hub = new Hub(lab, { graceSeconds: opts.graceSeconds, maxSessions: opts.maxSessions ?? defaultMaxSessions()});
+    this.hub = new Hub(lab, { graceSeconds: opts.graceSeconds, maxSessions: opts.maxSessions ?? defaultMaxSessions(), seatExpireMs: opts.seatExpireMs });
     this.maxSockets = maxConnections(this.hub.maxSessions);
     // A client that trickles its headers holds a socket: not for long.
     const handler = (req: IncomingMessage, res: ServerResponse) => {

@@ -11,7 +11,8 @@ import { LessonError } from '../lessons/load.ts';
 import { forPage } from '../protocol/lesson.ts';
 import { lessonNotHere } from '../course/fits.ts';
 import { notHere } from '../course/tasks.ts';
-import { ClientMessage, CHANNEL, PROTOCOL_VERSION, type Channel, type ServerMessage } from '../protocol/messages.ts';
+import { ClientMessage, CHANNEL, CLOSE, PROTOCOL_VERSION, type Channel, type Rebuilt, type SeatIdle, type ServerMessage } from '../protocol/messages.ts';
+import { replayPlan, type Progress } from '../course/playthrough.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { Metrics } from '../session/metrics.ts';
 import { isAlive } from '../sys/proc.ts';
@@ -19,6 +20,7 @@ import { Declined, type Attachment, type Entry, type Hub } from './hub.ts';
 import { RateLimit } from './limits.ts';
 import { TerminalStream } from './terminal-stream.ts';
 import { guarded, Timers } from './timers.ts';
+import { expired, seatIdle } from './idle.ts';
 import type { Visitor } from './app.ts';
 import type { Room } from './room.ts';
 import type { Notice } from '../protocol/workshop.ts';
@@ -38,6 +40,8 @@ const TASK_CHECK_MS = 1000;
 const SNAPSHOT_REFRESH_MS = 2000;
 /** How often the cpu and memory groups are sampled for the page's live graphs. */
 const METRICS_MS = 1000;
+/** How often a seat's idleness is looked at: the page hears only when its state changes. */
+const IDLE_CHECK_MS = 1000;
 
 export class Connection implements Attachment {
   private entry: Entry | null = null;
@@ -57,6 +61,11 @@ export class Connection implements Attachment {
   private checking = false;
   /** Each peek starts a process: a few at once, then one a second. */
   private readonly peeks = new RateLimit(4, 1);
+  /** What the page was last told of its seat's idleness. */
+  private idleSaid: SeatIdle['state'] | null = null;
+  private expiring = false;
+  /** Said in the next welcome: the new session did not start empty (a replay ran). */
+  private rebuilt: Rebuilt | null = null;
   /** Set when hello arrives, before its session exists: later messages queue behind it. */
   private greeted = false;
 
@@ -209,10 +218,11 @@ export class Connection implements Attachment {
     if (old) this.hub.detach(old, this);
     // A student whose seat was removed while they were away (--grace) gets a new one, built
     // up to where they were: the same steps with the same parameters, run again for real.
-    const progress = !old && this.student?.progress?.lesson === lessonId ? this.student.progress : null;
+    const me = this.student;
+    const progress = !old && me?.progress?.lesson === lessonId && me.progress.steps.length > 0 ? me.progress : null;
     await this.adopt(async () => {
       const entry = await this.hub.open(lessonId, size);
-      if (progress) await entry.play.replay(progress);
+      if (progress) this.rebuilt = { by: me!.progressBy === 'instructor' ? 'instructor' : 'return', steps: await entry.play.replay(progress) };
       return entry;
     }, lessonId);
   }
@@ -233,7 +243,12 @@ export class Connection implements Attachment {
     if (this.closed) return void this.hub.close(entry);
     this.entry = entry;
     const me = this.student;
-    if (me) me.entry = entry.id;
+    if (me) {
+      me.entry = entry.id;
+      // From now on what they do is theirs again, and what a later seat is rebuilt from.
+      me.progress = entry.play.progress();
+      me.progressBy = 'student';
+    }
     this.hub.attach(entry, this);
     this.welcome();
   }
@@ -245,7 +260,11 @@ export class Connection implements Attachment {
       this.timers.every(SNAPSHOT_REFRESH_MS, () => this.refreshSnapshot());
       this.timers.every(METRICS_MS, () => this.sendMetrics());
       this.timers.every(TASK_CHECK_MS, () => this.checkTasks());
+      this.timers.every(IDLE_CHECK_MS, () => this.checkIdle());
     }
+    this.idleSaid = null;
+    const rebuilt = this.rebuilt;
+    this.rebuilt = null;
     this.stream.apply();
     this.send({
       t: 'welcome',
@@ -259,6 +278,7 @@ export class Connection implements Attachment {
       snapshot: e.session.snapshot(),
       graceSeconds: this.hub.graceSeconds,
       you: this.student ? { name: this.student.name, notice: this.workshop!.notice } : null,
+      rebuilt,
     });
   }
 
@@ -305,6 +325,9 @@ export class Connection implements Attachment {
       const key = done.join(' ');
       if (this.watching === w && this.entry === e && w.done !== key) {
         w.done = key;
+        // Kept with the steps: a seat removed later is rebuilt with its tasks counted.
+        const me = this.student;
+        if (me?.entry === e.id) me.progress = e.play.progress();
         this.send({ t: 'tasks', stepId: w.stepId, done });
       }
     } finally {
@@ -316,19 +339,61 @@ export class Connection implements Attachment {
     this.watching = null;
   }
 
-  private async reset(): Promise<void> {
+  /**
+   * A clean session for the same lesson; with a plan (the instructor's fresh seat, up to a
+   * step or none), its steps run in it before the page hears of it. Either way the student's
+   * progress becomes the new session's (adopt): nothing of the old steps is replayed later.
+   */
+  private async reset(plan?: Progress): Promise<void> {
     const old = this.entry!;
-    // A fresh start is a fresh start: nothing of the old steps is replayed later.
-    if (this.student) this.student.progress = null;
     this.unwatch();
     // Until the hub agrees to a new session the old one stays: a refused reset loses nothing.
     await this.adopt(async () => {
+      let entry: Entry;
       try {
-        return await this.hub.open(old.lesson.id, { cols: 100, rows: 30 }, old);
+        entry = await this.hub.open(old.lesson.id, { cols: 100, rows: 30 }, old);
       } finally {
         if (!this.hub.holds(old)) this.entry = null;
       }
+      if (plan) this.rebuilt = { by: 'instructor', steps: plan.steps.length ? await entry.play.replay(plan) : 0 };
+      return entry;
     }, old.lesson.id);
+  }
+
+  /**
+   * Tell the page when its seat is about to be frozen, is frozen, or is in use again; in a
+   * workshop, put away a seat nobody used for --seat-expire, its student's progress kept
+   * for when they come back (as a seat removed after the grace is).
+   */
+  private checkIdle(): void {
+    const e = this.entry;
+    if (!e?.session.seat) return;
+    const rules = this.hub.idleRules;
+    if (this.student && expired(e.session.idleMs, rules)) {
+      if (!this.expiring) {
+        this.expiring = true;
+        void this.queue(() => this.expire(e)).finally(() => (this.expiring = false));
+      }
+      return;
+    }
+    const idle = seatIdle(e.session.idleMs, e.session.isFrozen, rules);
+    if (idle.state === this.idleSaid) return;
+    this.idleSaid = idle.state;
+    this.send({ t: 'idle', idle });
+  }
+
+  private async expire(e: Entry): Promise<void> {
+    const me = this.student;
+    if (this.entry !== e || !me || !expired(e.session.idleMs, this.hub.idleRules)) return;
+    me.progress = e.play.progress();
+    me.progressBy = 'student';
+    me.entry = null;
+    this.unwatch();
+    this.stream.release();
+    this.entry = null;
+    console.log(`[stepbox] ${e.session.seat?.name ?? e.session.name} unused for ${Math.round(e.session.idleMs / 60_000)} min: put away, its progress kept`);
+    this.ws.close(CLOSE.expired, 'the seat was put away after being unused');
+    await this.hub.close(e);
   }
 
   private openPeek(): void {
@@ -391,17 +456,24 @@ export class Connection implements Attachment {
   displaced(): void {
     this.unwatch();
     this.entry = null;
-    this.ws.close(4001, 'this session was opened in another tab');
+    this.ws.close(CLOSE.displaced, 'this session was opened in another tab');
   }
 
   notice(notice: Notice): void {
     this.send({ t: 'notice', notice });
   }
 
-  /** Queued like the tab's own requests, so it never runs between two awaits of one of them. */
-  resetByInstructor(): Promise<void> {
+  resetByInstructor(upTo: number): Promise<void> {
+    return this.queue(() => {
+      const e = this.entry;
+      return e ? this.reset(replayPlan(e.lesson, e.play.progress(), upTo)) : undefined;
+    });
+  }
+
+  /** Work from outside the tab, queued like the tab's own requests: it never runs between two awaits of one of them. */
+  private queue(work: () => Promise<void> | undefined): Promise<void> {
     this.queued++;
-    const done = this.busy.then(() => (this.closed || !this.entry ? undefined : this.reset())).finally(() => this.queued--);
+    const done = this.busy.then(() => (this.closed ? undefined : work())).finally(() => this.queued--);
     this.busy = done.catch(() => undefined);
     return done;
   }

@@ -18,6 +18,7 @@ import { pidfdKill } from '../sys/ffi.ts';
 import type { TermSize } from '../helper/client.ts';
 import { History } from './history.ts';
 import type { MirrorSink } from './mirror.ts';
+import type { IdleRules } from './idle.ts';
 import { RateLimit } from './limits.ts';
 
 /** Enough terminal history to redraw a screen after a reload, not a log of everything. */
@@ -33,8 +34,11 @@ export interface Attachment {
   displaced(): void;
   /** A workshop's instructor speaks to the room. */
   notice(notice: Notice): void;
-  /** The instructor gave this student a fresh seat: the tab does what its Restart would. */
-  resetByInstructor(): Promise<void>;
+  /**
+   * The instructor gave this student a fresh seat: the tab does what its Restart would, then
+   * runs the lesson's first `upTo` steps again.
+   */
+  resetByInstructor(upTo: number): Promise<void>;
 }
 
 export class Entry {
@@ -100,6 +104,8 @@ export interface HubOptions {
   graceSeconds: number;
   /** Sessions at once, attached or in their grace period. */
   maxSessions: number;
+  /** A seat nobody used this long is put away even while its tab is open; 0 or unset: never. */
+  seatExpireMs?: number;
 }
 
 export class Hub {
@@ -109,6 +115,8 @@ export class Hub {
   private readonly rate: RateLimit;
   readonly graceSeconds: number;
   readonly maxSessions: number;
+  /** When an idle seat is frozen (the engine does it) and put away (its tab does it). */
+  readonly idleRules: IdleRules;
 
   constructor(
     readonly lab: Lab,
@@ -116,6 +124,7 @@ export class Hub {
   ) {
     this.graceSeconds = opts.graceSeconds;
     this.maxSessions = opts.maxSessions;
+    this.idleRules = { freezeMs: lab.seatIdleMs, expireMs: opts.seatExpireMs ?? 0 };
     // New sessions (hello or reset): a burst of a room's worth (and never less than a few
     // reloads), then four a second.
     this.rate = new RateLimit(Math.max(8, opts.maxSessions), 4);

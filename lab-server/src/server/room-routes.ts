@@ -6,6 +6,8 @@ import { Broadcast, HoldRoom, ResetSeat } from '../protocol/workshop.ts';
 import { readJson, TOO_LARGE } from './body.ts';
 import type { Guard } from './guard.ts';
 import type { Entry, Hub } from './hub.ts';
+import { replayPlan } from '../course/playthrough.ts';
+import { loadLesson } from '../lessons/load.ts';
 import type { Room } from './room.ts';
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
@@ -78,17 +80,23 @@ export function action(room: Room | undefined, hub: Hub, req: IncomingMessage, r
         return json(res, { holdAfter: room.holdAfter });
       }
       const msg = ResetSeat.safeParse(body);
-      const student = msg.success ? room.byId(msg.data.student) : undefined;
-      if (!student) return void res.writeHead(msg.success ? 404 : 400).end();
+      if (!msg.success) return void res.writeHead(400).end();
+      const student = room.byId(msg.data.student);
+      if (!student) return void res.writeHead(404).end();
+      const { upTo } = msg.data;
       const entry = student.entry ? hub.find(student.entry) : undefined;
-      if (entry?.attachment) await entry.attachment.resetByInstructor();
-      else if (entry) {
-        // Nobody is looking: the seat goes now, and a new one is built when they come back.
+      if (entry?.attachment) await entry.attachment.resetByInstructor(upTo);
+      else {
+        // Nobody is looking: the seat goes now, and a new one is built, up to the step asked
+        // for, when they come back.
+        const done = entry ? entry.play.progress() : student.progress;
+        const lesson = entry?.lesson ?? (done ? loadLesson(done.lesson) : null);
+        student.progress = lesson && upTo > 0 ? replayPlan(lesson, done, upTo) : null;
+        student.progressBy = 'instructor';
         student.entry = null;
-        student.progress = null;
-        await hub.close(entry);
+        if (entry) await hub.close(entry);
       }
-      json(res, { reset: true });
+      json(res, { reset: true, upTo });
     } catch (e) {
       failed(e);
       if (!res.headersSent) res.writeHead(500).end();

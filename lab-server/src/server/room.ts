@@ -9,6 +9,8 @@ export interface RoomStudent {
   entry: string | null;
   /** How far they got: replayed on a new seat when they come back after theirs was removed. */
   progress: Progress | null;
+  /** That progress was set by the instructor (a fresh seat up to a step), not left by the student. */
+  progressBy: 'student' | 'instructor';
 }
 
 export interface Room {

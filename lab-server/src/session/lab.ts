@@ -98,6 +98,11 @@ export class Lab {
     return session;
   }
 
+  /** A seat nobody used this long is frozen; 0: never (or no seats). */
+  get seatIdleMs(): number {
+    return this.opts.seats?.idleMs ?? 0;
+  }
+
   /** Whether every session runs in a seat of its own. */
   get seated(): boolean {
     return this.opts.seats !== undefined;

@@ -5,6 +5,8 @@ import { groupUsage, processesUnder } from '../cgroup/usage.ts';
 import { ProcessTimes } from '../sys/cputime.ts';
 import type { SeatRow, SeatUsage, WorkshopView } from '../protocol/workshop.ts';
 import type { Entry, Hub } from '../server/hub.ts';
+import type { Lesson } from '../protocol/lesson.ts';
+import { loadLesson } from '../lessons/load.ts';
 import type { Roster, Student } from './roster.ts';
 
 /** No step or task done for this long, with steps left: the dashboard says so. */
@@ -24,6 +26,8 @@ export class Dashboard {
   private readonly cpu = new Map<string, { usec: number; at: number }>();
   /** Where a seat's group keeps no CPU count (v1 cpu without cpuacct), its processes' own times. */
   private readonly times = new Map<string, ProcessTimes>();
+  /** Lessons of students who are away, read once: the lessons do not change during a class. */
+  private readonly lessons = new Map<string, Lesson | null>();
 
   constructor(
     private readonly hub: Hub,
@@ -39,8 +43,8 @@ export class Dashboard {
 
   private row(student: Student): SeatRow {
     const e = student.entry ? this.hub.find(student.entry) : undefined;
-    const base: SeatRow = { student: student.id, name: student.name, seat: null, lesson: null, stepsDone: 0, steps: 0, current: null, tasksDone: 0, tasks: 0, idleSeconds: null, stuck: null, online: false, usage: null };
-    if (!e) return base;
+    const base: SeatRow = { student: student.id, name: student.name, seat: null, lesson: null, stepsDone: 0, steps: 0, current: null, tasksDone: 0, tasks: 0, idleSeconds: null, stuck: null, online: false, away: false, usage: null };
+    if (!e) return this.away(student, base);
     const play = e.play;
     const steps = play.lesson.steps;
     const next = play.next();
@@ -59,6 +63,35 @@ export class Dashboard {
       online: e.attachment !== null,
       usage: this.usage(e),
     };
+  }
+
+  /** A student without a session: where their kept progress says they are, if anywhere. */
+  private away(student: Student, base: SeatRow): SeatRow {
+    const done = student.progress;
+    const lesson = done && this.lesson(done.lesson);
+    if (!done || !lesson) return base;
+    const next = lesson.steps[done.steps.length];
+    return {
+      ...base,
+      away: true,
+      lesson: { id: lesson.id, title: lesson.title },
+      stepsDone: done.steps.length,
+      steps: lesson.steps.length,
+      current: next ? { id: next.id, title: next.title } : null,
+      tasksDone: done.tasks.length,
+      tasks: lesson.steps.reduce((n, s) => n + s.tasks.length, 0),
+    };
+  }
+
+  private lesson(id: string): Lesson | null {
+    if (!this.lessons.has(id)) {
+      try {
+        this.lessons.set(id, loadLesson(id));
+      } catch {
+        this.lessons.set(id, null);
+      }
+    }
+    return this.lessons.get(id)!;
   }
 
   private usage(e: Entry): SeatUsage | null {

@@ -13,6 +13,7 @@ export interface Student {
   entry: string | null;
   /** How far they got in their lesson, kept when their seat is removed. */
   progress: Progress | null;
+  progressBy: 'student' | 'instructor';
   readonly joinedAt: number;
 }
 
@@ -26,7 +27,7 @@ export class Roster {
   join(): { secret: string; student: Student } | null {
     if (this.bySecret.size >= MAX_STUDENTS) return null;
     const secret = randomBytes(24).toString('base64url');
-    const student: Student = { id: createHash('sha256').update(secret).digest('base64url').slice(0, 8), name: null, entry: null, progress: null, joinedAt: Date.now() };
+    const student: Student = { id: createHash('sha256').update(secret).digest('base64url').slice(0, 8), name: null, entry: null, progress: null, progressBy: 'student', joinedAt: Date.now() };
     this.bySecret.set(secret, student);
     return { secret, student };
   }

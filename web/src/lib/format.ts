@@ -63,3 +63,8 @@ export function formatOffset(sec: number, units: { d: string; h: string; min: st
   while (parts.length > 1 && parts.at(-1)!.startsWith('0 ')) parts.pop();
   return `${sec < 0 ? '−' : '+'}${parts.join(' ')}`;
 }
+
+/** A wait said roughly, as a person would: 40 → "40 s", 100 → "2 min", 7200 → "120 min". */
+export function formatWait(sec: number, units: { min: string; s: string }): string {
+  return sec < 60 ? `${Math.max(0, Math.ceil(sec))} ${units.s}` : `${Math.ceil(sec / 60)} ${units.min}`;
+}

@@ -5,13 +5,16 @@
 // only this file and the terminals it owns talk to the socket.
 import {
   CHANNEL,
+  CLOSE,
   PROTOCOL_VERSION,
   type HostInfo,
   type Lesson,
   type LessonStep,
   type Notice,
   type Phase,
+  type Rebuilt,
   type Said,
+  type SeatIdle,
   type ServerMessage,
   type Snapshot,
   type StepResult,
@@ -26,7 +29,8 @@ import { TaskState } from './task-state.svelte.ts';
 import { chooseWatched } from './tasks.ts';
 import { Terminals } from './terminals.svelte.ts';
 
-export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'displaced';
+/** `displaced`: another tab took the session; `expired`: a workshop put the unused seat away. Either waits for the student. */
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'displaced' | 'expired';
 export type StepStatus = 'todo' | 'running' | 'ok' | 'failed' | 'refused';
 
 export interface ServerError extends Said {
@@ -38,8 +42,6 @@ export interface ServerError extends Said {
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000];
 /** Give up saying "reconnecting" and explain how to get in after this many failures in a row. */
 const ATTEMPTS_BEFORE_HINT = 3;
-/** The server's close code when another tab re-attached this session. */
-const CLOSE_DISPLACED = 4001;
 
 export class Lab {
   status = $state<ConnectionStatus>('connecting');
@@ -51,6 +53,10 @@ export class Lab {
   /** The instructor's latest broadcast, until the student closes it. */
   notice = $state.raw<Notice | null>(null);
   private noticeClosed = 0;
+  /** In a seat: whether it is about to be frozen for being unused, or is. */
+  seatIdle = $state.raw<(SeatIdle & { at: number }) | null>(null);
+  /** The session started at a step, not empty: the instructor's fresh seat, or a return. Until dismissed. */
+  rebuilt = $state.raw<Rebuilt | null>(null);
   sessionId = $state<string | null>(null);
   /** Latest result of each lesson step, by step id. */
   results = $state.raw<Record<string, StepResult>>({});
@@ -128,6 +134,8 @@ export class Lab {
     this.attention = null;
     this.announcement = null;
     this.sessionReplaced = false;
+    this.rebuilt = null;
+    this.seatIdle = null;
     this.tasks.focused = null;
     this.tasks.forget();
     this.live.forget();
@@ -156,23 +164,25 @@ export class Lab {
       },
       message: (msg) => this.receive(msg),
       bytes: (channel, data) => this.terminals.output(channel, data),
-      close: (code) => (code === CLOSE_DISPLACED ? this.displaced() : this.dropped()),
+      close: (code) => (code === CLOSE.displaced ? this.waitFor('displaced') : code === CLOSE.expired ? this.waitFor('expired') : this.dropped()),
     });
     this.socket = socket;
   }
 
   /**
-   * Another tab took this session. Reconnecting on our own would take it back, and the
-   * two tabs would steal it from each other forever: wait for the student to ask.
+   * Another tab took this session, or the workshop put the seat away. Reconnecting on our
+   * own would take it back: two tabs would steal it from each other forever, and a seat put
+   * away for being unused would be built again for nobody. Wait for the student to ask.
    */
-  private displaced(): void {
+  private waitFor(why: 'displaced' | 'expired'): void {
     this.forgetInFlight();
-    this.status = 'displaced';
+    this.seatIdle = null;
+    this.status = why;
   }
 
-  /** "Use it here": re-attach the session the other tab has. */
+  /** "Use it here" (re-attach the session the other tab has) or "Continue" (a new seat, rebuilt). */
   takeBack(): void {
-    if (this.status !== 'displaced') return;
+    if (this.status !== 'displaced' && this.status !== 'expired') return;
     this.attempts = 0;
     this.connect();
   }
@@ -226,6 +236,9 @@ export class Lab {
         return this.live.add(msg.sample);
       case 'notice':
         return this.showNotice(msg.notice);
+      case 'idle':
+        this.seatIdle = msg.idle.state === 'active' ? null : { ...msg.idle, at: Date.now() };
+        return;
       case 'error':
         this.requested = null;
         this.runAllActive = false;
@@ -240,7 +253,9 @@ export class Lab {
     // by the server right after this message: either way, what the terminals show is stale.
     this.terminals.clear();
     // Only a page that hoped to re-attach and could not deserves a word about it, not a Restart.
-    this.sessionReplaced = asked !== null && asked !== msg.session && !this.resetAsked;
+    this.rebuilt = msg.rebuilt ?? (msg.session === this.sessionId ? this.rebuilt : null);
+    this.seatIdle = null;
+    this.sessionReplaced = asked !== null && asked !== msg.session && !this.resetAsked && !msg.rebuilt;
     this.resetAsked = false;
     storage()?.setItem(this.sessionKey(), msg.session);
     this.status = 'open';

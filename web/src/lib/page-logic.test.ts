@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { joinArgv, splitArgv } from './argv.ts';
 import { FlowControl } from './flow.ts';
-import { formatBytes, formatNs, formatOffset, inode } from './format.ts';
+import { formatBytes, formatNs, formatOffset, formatWait, inode } from './format.ts';
 import { renderInline, renderMarkdown } from './markdown.ts';
 import { validate } from './params.ts';
 import { parseHash, stepHash } from './route.ts';
@@ -165,6 +165,9 @@ describe('small formats', () => {
     expect(formatOffset(93_784, units)).toBe('+1 d 2 h');
     expect(formatOffset(-90, units)).toBe('−1 min 30 s');
     expect(formatOffset(0, units)).toBe('0 s');
+    expect(formatWait(40, units)).toBe('40 s');
+    expect(formatWait(100, units)).toBe('2 min');
+    expect(formatWait(3600, units)).toBe('60 min');
   });
   test('deep links', () => {
     expect(parseHash('#/book/05-join-cpuset')).toEqual({ lesson: 'book', step: '05-join-cpuset' });
