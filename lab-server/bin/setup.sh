@@ -8,13 +8,14 @@
 #      as an arm64 machine would);
 #   3. installs the npm packages when node_modules is missing or older than the lock file
 #      (which also builds the C helper and the busybox image, offline);
-#   4. runs the command: `start` serves the lab, `test` type-checks and runs the suite.
+#   4. runs the command: `start` serves the lab, `workshop` serves a room
+#      (docs/workshop.md), `test` type-checks and runs the suite.
 # Each step is skipped when its work is already done: on a machine that has everything,
 # this costs a few dpkg look-ups.
 #
-#   sh lab-server/bin/setup.sh start|test [arguments for stepbox serve]
+#   sh lab-server/bin/setup.sh start|workshop|test [arguments for stepbox serve or workshop]
 set -eu
-what=${1:?usage: setup.sh start|test}
+what=${1:?usage: setup.sh start|workshop|test}
 shift
 self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$self")/../.."
@@ -54,6 +55,8 @@ fi
 
 case "$what" in
   start) exec npm run -s serve -- "$@" ;;
+  # The page is built first; its output goes to stderr, so that --print-systemd-unit prints the unit alone.
+  workshop) npm run -s build:web -- --logLevel warn >&2 && exec node lab-server/bin/stepbox.mjs workshop "$@" ;;
   test) exec npm run -s check ;;
-  *) echo "setup.sh: start or test, not $what" >&2; exit 2 ;;
+  *) echo "setup.sh: start, workshop or test, not $what" >&2; exit 2 ;;
 esac
