@@ -22,8 +22,8 @@ export function rootOf(path: string): string | null {
   }
 }
 
-/** The host's root: the server's own, which it never leaves, so it is read once. */
-const HOST_ROOT = rootOf('/proc/self/root');
+/** The machine's root: the server's own, which it never leaves, so it is read once. */
+const MACHINE_ROOT = rootOf('/proc/self/root');
 
 /**
  * The roots that matter, by device and inode: the host's and the container process's own,
@@ -33,7 +33,8 @@ const HOST_ROOT = rootOf('/proc/self/root');
 function roots(session: Session): { pid: number; host: string; own: string } | null {
   const pid = session.state.pid;
   if (pid === null || !isAlive(pid)) return null;
-  const host = HOST_ROOT;
+  // In a seat, "the host" a lesson speaks of is the seat: its init's root is the top there.
+  const host = session.seat ? rootOf(`/proc/${session.seat.init}/root`) : MACHINE_ROOT;
   const own = rootOf(`/proc/${pid}/root`);
   return host === null || own === null || own === host ? null : { pid, host, own };
 }

@@ -3,7 +3,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { STEPPER } from '../helper/client.ts';
 import { COUNTERS, type Controller, type Counter } from '../protocol/kernel.ts';
 import { counterSource } from '../cgroup/counters.ts';
@@ -15,7 +14,6 @@ import { groupFile, type Task } from '../protocol/lesson.ts';
 import type { Said } from '../protocol/results.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 
-const run = promisify(execFile);
 const CHECK_TIMEOUT_MS = 3000;
 
 function matches(text: string, check: { equals?: string; matches?: string }): boolean {
@@ -27,16 +25,33 @@ function matches(text: string, check: { equals?: string; matches?: string }): bo
 
 /**
  * Run argv inside the container's namespaces: the helper's peek mode, without a terminal.
- * With inGroup the probe first enters the session's group of that controller.
+ * With inGroup the probe first enters the session's group of that controller; `input` is
+ * its standard input.
  */
-export async function inside(session: Session, argv: string[], inGroup?: Controller): Promise<string> {
+export async function inside(session: Session, argv: string[], inGroup?: Controller, input = ''): Promise<string> {
   const pid = session.state.pid;
   if (pid === null || !isAlive(pid)) throw new Error('no container process');
   const home = inGroup && session.cgroups.home(inGroup);
   if (inGroup && (!home || !session.state.cgroups[inGroup])) throw new Error(`no ${inGroup} group`);
   const env = home ? { ...process.env, STEPBOX_CGROUP_PROCS: join(session.cgroups.dir(home, session.name), 'cgroup.procs') } : process.env;
-  const { stdout } = await run(STEPPER, ['peek', String(pid), ...argv], { timeout: CHECK_TIMEOUT_MS, encoding: 'utf8', env });
-  return stdout;
+  return probe(['peek', String(pid), ...argv], env, input);
+}
+
+/**
+ * Run argv on the host the lesson speaks of: in a seat, joined to the namespaces of the
+ * helper's half inside it (as the seat's root could not: that process is not dumpable); on
+ * the machine, in the lab server's own, where peek joins nothing.
+ */
+export function onHost(session: Session, argv: string[]): Promise<string> {
+  return probe(['peek', String(session.seat?.server ?? process.pid), ...argv], process.env, '');
+}
+
+function probe(args: string[], env: NodeJS.ProcessEnv, input: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    const child = execFile(STEPPER, args, { timeout: CHECK_TIMEOUT_MS, encoding: 'utf8', env }, (e, stdout) => (e ? fail(e) : ok(stdout)));
+    child.stdin?.on('error', () => undefined); // a probe that exits without reading its input
+    child.stdin?.end(input);
+  });
 }
 
 function hostPath(session: Session, path: string): string {
@@ -120,7 +135,7 @@ export async function taskDone(session: Session, task: Task): Promise<boolean> {
     if (c.kind === 'counter') return counterHolds(session, c);
     if (c.kind === 'perf') return await perfHolds(session, c);
     if (notHere(session, task)) return false;
-    const text = c.kind === 'inside' ? await inside(session, c.argv, c.inGroup) : readFileSync(hostPath(session, c.path), 'utf8');
+    const text = c.kind === 'inside' ? await inside(session, c.argv, c.inGroup, c.host ? await onHost(session, c.host) : '') : readFileSync(hostPath(session, c.path), 'utf8');
     return matches(text, c);
   } catch {
     return false;

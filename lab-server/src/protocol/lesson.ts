@@ -52,6 +52,12 @@ export const TaskCheck = z.discriminatedUnion('kind', [
       matches: z.string().optional(),
       /** Run the probe in the session's group of this controller, so the group's rules bind it as they bind the shell (the device list). */
       inGroup: z.enum(CONTROLLERS).optional(),
+      /**
+       * Run this first on the host the lesson speaks of (in a seat, in the seat's
+       * namespaces), and give its output to the probe as its standard input: a check that
+       * compares the container with the host.
+       */
+      host: z.array(z.string().min(1)).min(1).max(16).optional(),
     })
     .strict(),
   z

@@ -49,8 +49,10 @@ export interface Seat {
   name: string;
   /** The first host uid (and gid) of the seat: its root. */
   idBase: number;
-  /** The seat's pid 1, by host pid. */
+  /** The seat's pid 1, by host pid. It stays the machine's root: a seat's process cannot look into it. */
   init: number;
+  /** P2, the helper's half that serves from inside the seat as the seat's root, by host pid. */
+  server: number;
   /** The seat's cgroup, a child of the lab's parent in every hierarchy, named after the server (as its sessions are) so that another lab's start leaves it alone. */
   group: string;
   /** The leaf in it where the helper, the seat's init and a new container start. */
@@ -170,5 +172,5 @@ export async function buildSeat(helper: Helper, base: CgroupTree, dir: string, s
   const inner = base.under(group);
   for (const c of controllers) must(...inner.create(c, 'seat', false));
   for (const p of [pid, init, server]) must(...inner.enter('seat', p));
-  return { slot: spec.slot, name, idBase, init, group, leaf: 'seat', calls };
+  return { slot: spec.slot, name, idBase, init, server, group, leaf: 'seat', calls };
 }
