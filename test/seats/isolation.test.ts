@@ -113,6 +113,23 @@ describe('a seat', () => {
     expect(out).toMatch(/seat=1/);
   });
 
+  it("lays a veth cable inside the seat: its host end is the seat's, unseen by the machine and by the other seat", async () => {
+    const c = await lab.open({ cols: 100, rows: 30 });
+    try {
+      await must(c, 'clone', { flags: ['CLONE_NEWNET'] });
+      await must(c, 'veth', {});
+      const end = c.state.veth!.host;
+      const links = (pid: number | 'self') => kernel.read(`/proc/${pid}/net/dev`);
+      // The kernel's own list of each network namespace's devices.
+      expect(links(c.seat!.server)).toMatch(new RegExp(`^\\s*${end}:`, 'm'));
+      expect(links('self')).not.toMatch(new RegExp(`^\\s*${end}:`, 'm'));
+      expect(links(a.seat!.server)).not.toMatch(new RegExp(`^\\s*${end}:`, 'm'));
+      expect(kernel.read(`/proc/${c.state.pid}/net/dev`)).toMatch(/^\s*eth0:/m);
+    } finally {
+      await lab.close(c);
+    }
+  });
+
   it("writes only its scratch: the machine's files stay as they were", async () => {
     const marker = `stepbox-seat-${process.pid}`;
     const out = await sh(aSeat, `touch /usr/${marker} 2>&1; touch /etc/${marker} 2>&1; echo x > /tmp/${marker} && echo tmp-ok; echo 0 > /proc/sys/kernel/modprobe 2>&1; echo modprobe=$?`);

@@ -62,10 +62,10 @@ function blockSubnet(b: number): Subnet {
   return { host: `10.200.${c}.${d + 1}/30`, peer: `10.200.${c}.${d + 2}/30` };
 }
 
-/** Blocks of 10.200.0.0/16 that a route of the server's namespace already covers. */
-function routedBlocks(): Set<number> {
+/** Blocks of 10.200.0.0/16 that a route of the host's namespace (that of `pid`) already covers. */
+function routedBlocks(pid: number | 'self'): Set<number> {
   const used = new Set<number>();
-  const text = readOr(() => readFileSync('/proc/self/net/route', 'utf8'), '');
+  const text = readOr(() => readFileSync(`/proc/${pid}/net/route`, 'utf8'), '');
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 8) continue;
@@ -85,10 +85,11 @@ function routedBlocks(): Set<number> {
 /**
  * A /30 for the link with this index. The kernel gives every interface of a namespace its
  * own index, so two sessions (of one server or of several) start from different blocks
- * without asking each other; a block some route already uses is skipped.
+ * without asking each other; a block some route of the host's namespace (that of `pid`)
+ * already uses is skipped.
  */
-export function subnetFor(index: number): Subnet | null {
-  const used = routedBlocks();
+export function subnetFor(index: number, pid: number | 'self' = 'self'): Subnet | null {
+  const used = routedBlocks(pid);
   for (let i = 0; i < BLOCKS; i++) {
     const b = (index + i) % BLOCKS;
     if (!used.has(b)) return blockSubnet(b);
@@ -96,7 +97,7 @@ export function subnetFor(index: number): Subnet | null {
   return null;
 }
 
-/** `ip` run inside the network namespace of `pid`, as a student would type it on the host. */
+/** `ip` run inside the network namespace of `pid`, as a student would type it on the host (or a seat's host end, in the seat's). */
 export function inNetns(pid: number, ...args: string[]): Call {
   return recordCommand(['nsenter', `--net=/proc/${pid}/ns/net`, 'ip', ...args]);
 }

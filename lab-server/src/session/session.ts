@@ -254,8 +254,9 @@ export class Session extends EventEmitter<SessionEvents> {
   private async reapNow(): Promise<void> {
     const pid = this.state.pid;
     // The kernel would take the pair away with the container's network namespace, but
-    // only once nothing holds that namespace, and in its own time: delete it now.
-    if (this.state.veth) deleteLink(this.state.veth.host);
+    // only once nothing holds that namespace, and in its own time: delete it now. In a seat
+    // the host end lives in the seat's network namespace, which goes with the seat.
+    if (this.state.veth && !this.seat) deleteLink(this.state.veth.host);
     // Without a PID namespace or a cgroup, what the student started would outlive the
     // shell: kill the whole family, not just its head.
     // (Only while it lives: a dead container's pid may already belong to someone else.)

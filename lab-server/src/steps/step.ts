@@ -21,7 +21,7 @@ export interface StepCtx {
   /** The uid a user namespace maps container root to, unless the student writes another. */
   idmapBase: number;
   /** The seat the session runs in, on a shared machine (session/seat.ts); then "the host" is the seat. */
-  seat: { readonly name: string; readonly idBase: number } | null;
+  seat: { readonly name: string; readonly idBase: number; readonly server: number } | null;
 }
 
 export interface StepOutcome {

@@ -1,8 +1,8 @@
-// A cable between two network namespaces: a veth pair whose host end stays in the lab
-// server's namespace and whose other end is made directly in the container's, as eth0.
-// Done from outside, like the uid maps: `ip` (iproute2) on the host, and `nsenter` to run
-// `ip` in the container's network namespace for its half.
-import { deleteLink, hostEndName, ifindex, inNetns, ip, subnetFor } from '../net/links.ts';
+// A cable between two network namespaces: a veth pair whose host end stays in the host's
+// namespace (the lab server's, or in a seat the seat's) and whose other end is made
+// directly in the container's, as eth0. Done from outside, like the uid maps: `ip`
+// (iproute2) on the host, and `nsenter` to run `ip` in a namespace the server is not in.
+import { hostEndName, ifindex, inNetns, ip, subnetFor } from '../net/links.ts';
 import type { Call, Said } from '../protocol/results.ts';
 import { has, need, refusal } from './state.ts';
 import type { StepModule } from './step.ts';
@@ -12,12 +12,9 @@ const PEER = 'eth0';
 
 export const veth: StepModule<'veth'> = {
   kind: 'veth',
-  refuse(_p, { state, seat }) {
+  refuse(_p, { state }) {
     const r = need.process(state);
     if (r) return r;
-    if (seat) {
-      return refusal('seat-no-veth', "In a seat, the cable's host end would belong in the seat's own network namespace, and the lab lays it only on the machine's: it is not done here. This step works when the lab runs on a machine of your own (stepbox serve without --seats).", '在座位（seat）里，网线在“宿主机”一端应当放进座位自己的网络命名空间，而本实验只会把它放在整台机器的网络里：这里不做这一步。在自己的机器上运行本实验（stepbox serve 不带 --seats）时可以完成。');
-    }
     if (!has(state, 'CLONE_NEWNET')) {
       return refusal(
         'no-net-ns',
@@ -28,25 +25,29 @@ export const veth: StepModule<'veth'> = {
     if (state.veth) return refusal('already-linked', `The container is already connected: ${state.veth.host} on the host, ${PEER} inside.`, `容器已经连上了：宿主机一端是 ${state.veth.host}，容器里是 ${PEER}。`);
     return null;
   },
-  async run(_p, { state, session }) {
+  async run(_p, { state, session, seat }) {
     const pid = state.pid!;
     const host = hostEndName(session);
-    const calls: Call[] = [ip('link', 'add', host, 'type', 'veth', 'peer', 'name', PEER, 'netns', String(pid))];
+    // In a seat "the host" is the seat: its end goes into the seat's network namespace, the
+    // one its helper serves from, where nothing else of the machine can see it.
+    const onHost = seat ? (...args: string[]) => inNetns(seat.server, ...args) : ip;
+    const calls: Call[] = [onHost('link', 'add', host, 'type', 'veth', 'peer', 'name', PEER, 'netns', String(pid))];
     if (calls[0]!.ret < 0) return { calls };
     // From here on the pair exists: reap must find it whatever fails next.
     state.veth = { host, hostAddr: null, peerAddr: null };
-    const index = ifindex(host);
-    const net = index === null ? null : subnetFor(index);
+    // A seat's namespace holds this one cable: any free block will do.
+    const index = seat ? 0 : ifindex(host);
+    const net = index === null ? null : subnetFor(index, seat ? seat.server : 'self');
     // Half a connection is worse than none: undo the pair, so the step can be run again.
     const undo = (error?: string) => {
-      calls.push(deleteLink(host));
+      calls.push(onHost('link', 'del', host));
       state.veth = null;
       return { calls, error };
     };
     if (!net) return undo(index === null ? `${host} vanished right after it was made` : 'every /30 of 10.200.0.0/16 is in use on this host');
     const steps: (() => Call)[] = [
-      () => ip('addr', 'add', net.host, 'dev', host),
-      () => ip('link', 'set', host, 'up'),
+      () => onHost('addr', 'add', net.host, 'dev', host),
+      () => onHost('link', 'set', host, 'up'),
       () => inNetns(pid, 'addr', 'add', net.peer, 'dev', PEER),
       () => inNetns(pid, 'link', 'set', 'lo', 'up'),
       () => inNetns(pid, 'link', 'set', PEER, 'up'),
