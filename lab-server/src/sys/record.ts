@@ -3,25 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import type { Call } from '../protocol/results.ts';
 import { SysError } from './ffi.ts';
+import { ERRNO_MESSAGES } from '../protocol/errno.ts';
 
-const MESSAGES: Record<string, string> = {
-  EPERM: 'Operation not permitted',
-  ENOENT: 'No such file or directory',
-  EINVAL: 'Invalid argument',
-  EBUSY: 'Device or resource busy',
-  EACCES: 'Permission denied',
-  EEXIST: 'File exists',
-  ENOSPC: 'No space left on device',
-  ESRCH: 'No such process',
-  ENODEV: 'No such device',
-  ERANGE: 'Numerical result out of range',
-  EOPNOTSUPP: 'Operation not supported',
-  ENOTSUP: 'Operation not supported',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-  EAFNOSUPPORT: 'Address family not supported by protocol',
-  ENOBUFS: 'No buffer space available',
-  ENOMEM: 'Cannot allocate memory',
-};
+/** strerror()'s English words for each errno we name. */
+const MESSAGES: Record<string, string> = Object.fromEntries(Object.entries(ERRNO_MESSAGES).map(([errno, said]) => [errno, said.en]));
 
 export function errnoOf(e: unknown): string {
   if (e instanceof SysError) return e.errno;
