@@ -104,7 +104,7 @@ const en = {
   'announce.taskUndone': 'Task no longer holds: {title}',
 
   'flag.CLONE_NEWPID': 'process ids: the child is pid 1 of a new tree',
-  'flag.CLONE_NEWNS': 'mount points: mounts made inside stay inside',
+  'flag.CLONE_NEWNS': 'mount points: a copy of the mount table; once its mounts are made private, mounts made inside stay inside',
   'flag.CLONE_NEWUSER': 'user and group ids: root inside, an ordinary uid outside',
   'flag.CLONE_NEWNET': 'network devices, addresses, routes and ports',
   'flag.CLONE_NEWIPC': 'System V IPC objects and POSIX message queues',
@@ -398,7 +398,7 @@ const zh: Record<Key, string> = {
   'announce.taskUndone': '任务不再成立：{title}',
 
   'flag.CLONE_NEWPID': '进程号：子进程成为一棵新进程树的 1 号进程',
-  'flag.CLONE_NEWNS': '挂载点：在里面做的挂载只在里面可见',
+  'flag.CLONE_NEWNS': '挂载点：一份挂载表的副本；把其中的挂载设为私有之后，在里面做的挂载才只留在里面',
   'flag.CLONE_NEWUSER': '用户和组 id：里面是 root，外面是普通 uid',
   'flag.CLONE_NEWNET': '网络设备、地址、路由和端口',
   'flag.CLONE_NEWIPC': 'System V IPC 对象和 POSIX 消息队列',
