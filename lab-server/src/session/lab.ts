@@ -9,7 +9,8 @@ import { imageExists } from '../rootfs/images.ts';
 import { poolDir, RUNTIME_DIR, sessionName } from './paths.ts';
 import { reapAll } from './reap.ts';
 import { Session } from './session.ts';
-import type { SeatLimits } from './seat.ts';
+import { MAX_SEATS, type SeatLimits } from './seat.ts';
+import { claimIdRegion, type IdRegion } from './id-region.ts';
 
 export interface LabOptions {
   image?: string;
@@ -51,6 +52,8 @@ export class Lab {
   private idleTimer: NodeJS.Timeout | null = null;
   /** Seat slots in use, by live sessions (and sessions still being reaped). */
   private readonly slots = new Set<number>();
+  /** The block of ids this lab's seats take theirs from, held while it runs. */
+  private idRegion: IdRegion | null = null;
 
   private constructor(private readonly opts: LabOptions) {
     this.cgroups = new CgroupTree(detectCgroups(), opts.cgroupParent);
@@ -71,6 +74,7 @@ export class Lab {
     const lab = new Lab(opts);
     if (!imageExists(lab.image)) throw new Error(`the ${lab.image} image is not built: run sh rootfs-images/build.sh ${lab.image}`);
     await reapAll(lab.cgroups);
+    if (opts.seats) lab.idRegion = await claimIdRegion();
     mkdirSync(RUNTIME_DIR, { recursive: true, mode: 0o711 });
     chmodSync(RUNTIME_DIR, 0o711);
     await lab.fillPool();
@@ -79,7 +83,7 @@ export class Lab {
 
   async open(size: TermSize = WARM_SIZE): Promise<Session> {
     const seats = this.opts.seats;
-    const seat = seats && { slot: this.freeSlot(), ...seats };
+    const seat = seats && { slot: this.freeSlot(), region: this.idRegion!.region, ...seats };
     if (seat) this.slots.add(seat.slot);
     let session: Session;
     try {
@@ -112,6 +116,7 @@ export class Lab {
   private freeSlot(): number {
     let slot = 0;
     while (this.slots.has(slot)) slot++;
+    if (slot >= MAX_SEATS) throw new Error(`a lab holds at most ${MAX_SEATS} seats at once: the ids of its region are all in use`);
     return slot;
   }
 
@@ -152,5 +157,6 @@ export class Lab {
     rmSync(poolDir(), { recursive: true, force: true });
     await Promise.all([...this.sessions].map((s) => this.close(s)));
     await reapAll(this.cgroups);
+    await this.idRegion?.release();
   }
 }

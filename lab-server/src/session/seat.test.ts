@@ -1,6 +1,6 @@
 // A seat's arithmetic and tables, without a kernel: ids, limit files, maps as a seat reads them.
 import { describe, expect, it } from 'vitest';
-import { asSeatReads, limitWrites, SEAT_ID_START, SEAT_IDS, seatGroup, seatIds, seatName } from './seat.ts';
+import { asSeatReads, ID_REGIONS, limitWrites, MAX_SEATS, SEAT_ID_START, SEAT_IDS, seatGroup, seatIds, seatName } from './seat.ts';
 import { ownerPid } from './paths.ts';
 import { seatsFrom } from '../cli/seat-options.ts';
 
@@ -10,6 +10,9 @@ describe('seat ids', () => {
     expect(seatIds(0)).toBeGreaterThan(100000 + 65536 * 64);
     for (let slot = 0; slot < 1000; slot++) expect(seatIds(slot + 1) - seatIds(slot)).toBe(SEAT_IDS);
     expect(seatIds(999) + SEAT_IDS).toBeLessThan(2 ** 32 - 1);
+    // Every lab's region after the one before, the last seat of the last one below uid_t -1.
+    expect(seatIds(0, 1)).toBe(seatIds(MAX_SEATS - 1, 0) + SEAT_IDS);
+    expect(seatIds(MAX_SEATS - 1, ID_REGIONS - 1) + SEAT_IDS).toBeLessThanOrEqual(2 ** 32 - 1);
     // Room for a lesson's own map: 65536 ids from its default base 100000.
     expect(SEAT_IDS).toBeGreaterThanOrEqual(100000 + 65536);
     expect(seatName(3)).toBe('seat-3');

@@ -15,9 +15,14 @@ import { record } from '../sys/record.ts';
 
 /**
  * Host uids and gids for seats start here, far above any a distribution hands out (users
- * below 65536, subordinate ranges from 100000 up), one block of SEAT_IDS per seat slot.
+ * below 65536, subordinate ranges from 100000 up), one block of SEAT_IDS per seat slot,
+ * in the region of ID_REGION ids this lab claimed (session/id-region.ts).
  */
 export const SEAT_ID_START = 1 << 28;
+/** Ids of one lab's seats: 1024 seats of SEAT_IDS each. */
+export const ID_REGION = 1 << 28;
+/** Regions that fit below 2^32 - 1, the id that means "none" (uid_t -1). */
+export const ID_REGIONS = 14;
 /**
  * Ids one seat owns: its root (0) up to the 65536 a lesson's own user namespace maps from
  * its default base of 100000, with room to spare.
@@ -39,6 +44,8 @@ export const DEFAULT_SEAT = { scratchMiB: 64, idleMs: 20 * 60_000, limits: { mem
 export interface SeatSpec {
   /** Small, unique among this lab's live seats: it picks the seat's ids, name and cgroup. */
   slot: number;
+  /** The lab's block of ids (session/id-region.ts): another lab on the machine has another. */
+  region: number;
   scratchMiB: number;
   limits: SeatLimits;
 }
@@ -61,7 +68,9 @@ export interface Seat {
   calls: Call[];
 }
 
-export const seatIds = (slot: number) => SEAT_ID_START + slot * SEAT_IDS;
+export const seatIds = (slot: number, region = 0) => SEAT_ID_START + region * ID_REGION + slot * SEAT_IDS;
+/** Seats one lab may hold at once: its region's worth. */
+export const MAX_SEATS = ID_REGION / SEAT_IDS;
 export const seatName = (slot: number) => `seat-${slot}`;
 export const seatGroup = (slot: number) => `${process.pid}-seat-${slot}`;
 
@@ -114,7 +123,7 @@ export class SeatFailed extends Error {
 export async function buildSeat(helper: Helper, base: CgroupTree, dir: string, spec: SeatSpec): Promise<Seat> {
   const name = seatName(spec.slot);
   const group = seatGroup(spec.slot);
-  const idBase = seatIds(spec.slot);
+  const idBase = seatIds(spec.slot, spec.region);
   const calls: Call[] = [];
   const fail = (why: string): never => {
     throw new SeatFailed(`the seat could not be built: ${why}`, calls);

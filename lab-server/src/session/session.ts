@@ -209,7 +209,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (undo[0]?.ret === 0) this.state.rootMounted = false;
     // In a seat, ids are the seat's: its root is an ordinary uid on the host, so the image
     // is shifted to the seat's range even without a user namespace of the container's own.
-    const hostShift = this.opts.seat ? seatIds(this.opts.seat.slot) + (shift ?? 0) : shift;
+    const hostShift = this.opts.seat ? seatIds(this.opts.seat.slot, this.opts.seat.region) + (shift ?? 0) : shift;
     const lower = hostShift === null ? imageDir(this.opts.image) : shiftedImage(this.opts.image, hostShift);
     const upper = join(this.dir, 'upper');
     const work = join(this.dir, 'work');
