@@ -29,7 +29,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/audit.h>                /* AUDIT_ARCH_* */
+#include <linux/capability.h>           /* CAP_*, capset()'s structs */
+#include <linux/filter.h>               /* struct sock_filter, BPF_* */
 #include <linux/sched.h>                /* struct clone_args */
+#include <linux/seccomp.h>              /* SECCOMP_* */
+#include <stddef.h>                     /* offsetof */
 
 #include "seat.h"
 #include "steps.h"
@@ -508,6 +513,205 @@ const char *const container_env[] = {
 	"HOME=/root", "TERM=xterm-256color", "LANG=C.UTF-8", "PS1=# ",
 	"ENV=/etc/shrc", NULL,
 };
+
+// [step:mask]
+/*
+ * Hide what a container has no business reading, as runc's maskedPaths and
+ * readonlyPaths do: an empty read-only tmpfs over a directory, /dev/null bound
+ * over a file (reads give nothing, writes vanish), and a read-only bind of
+ * itself over what may be read but never written. A path this kernel does not
+ * have is skipped. Needs /proc, /sys and /dev mounted in here first.
+ */
+static const char *const masked[] = {
+	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/sched_debug", "/proc/scsi",
+	"/sys/firmware", "/sys/devices/virtual/powercap",
+};
+static const char *const read_only[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+void do_mask(struct reply *r, struct request *rq)
+{
+	struct stat st;
+
+	(void)rq;
+	for (size_t i = 0; i < COUNT(masked); i++) {
+		const char *path = masked[i];
+		if (stat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			call_begin(r, "mount(\"tmpfs\", %s, \"tmpfs\", MS_RDONLY, NULL)", cq(path));
+			if (!call_end(r, mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL)))
+				return;
+		} else {
+			call_begin(r, "mount(\"/dev/null\", %s, NULL, MS_BIND, NULL)", cq(path));
+			if (!call_end(r, mount("/dev/null", path, NULL, MS_BIND, NULL)))
+				return;
+		}
+	}
+	for (size_t i = 0; i < COUNT(read_only); i++) {
+		const char *path = read_only[i];
+		if (stat(path, &st) < 0)
+			continue;
+		/* A bind of itself, then that bind made read-only: a plain remount
+		 * would change the whole /proc mount. */
+		call_begin(r, "mount(%s, %s, NULL, MS_BIND|MS_REC, NULL)", cq(path), cq(path));
+		if (!call_end(r, mount(path, path, NULL, MS_BIND | MS_REC, NULL)))
+			return;
+		call_begin(r, "mount(NULL, %s, NULL, MS_BIND|MS_REMOUNT|MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)", cq(path));
+		if (!call_end(r, mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)))
+			return;
+	}
+}
+// [/step]
+
+// [step:caps]
+/*
+ * Keep only the capabilities named. Each other one leaves the bounding set,
+ * the ceiling on what any later execve() can give; then effective, permitted
+ * and inheritable become the kept ones and the ambient set is emptied. When
+ * root execs the shell, the kernel gives it what the bounding set still holds.
+ */
+static const struct { int cap; const char *name; } capabilities[] = {
+	{ FLAGS(CAP_CHOWN) }, { FLAGS(CAP_DAC_OVERRIDE) }, { FLAGS(CAP_DAC_READ_SEARCH) },
+	{ FLAGS(CAP_FOWNER) }, { FLAGS(CAP_FSETID) }, { FLAGS(CAP_KILL) }, { FLAGS(CAP_SETGID) },
+	{ FLAGS(CAP_SETUID) }, { FLAGS(CAP_SETPCAP) }, { FLAGS(CAP_LINUX_IMMUTABLE) },
+	{ FLAGS(CAP_NET_BIND_SERVICE) }, { FLAGS(CAP_NET_BROADCAST) }, { FLAGS(CAP_NET_ADMIN) },
+	{ FLAGS(CAP_NET_RAW) }, { FLAGS(CAP_IPC_LOCK) }, { FLAGS(CAP_IPC_OWNER) },
+	{ FLAGS(CAP_SYS_MODULE) }, { FLAGS(CAP_SYS_RAWIO) }, { FLAGS(CAP_SYS_CHROOT) },
+	{ FLAGS(CAP_SYS_PTRACE) }, { FLAGS(CAP_SYS_PACCT) }, { FLAGS(CAP_SYS_ADMIN) },
+	{ FLAGS(CAP_SYS_BOOT) }, { FLAGS(CAP_SYS_NICE) }, { FLAGS(CAP_SYS_RESOURCE) },
+	{ FLAGS(CAP_SYS_TIME) }, { FLAGS(CAP_SYS_TTY_CONFIG) }, { FLAGS(CAP_MKNOD) },
+	{ FLAGS(CAP_LEASE) }, { FLAGS(CAP_AUDIT_WRITE) }, { FLAGS(CAP_AUDIT_CONTROL) },
+	{ FLAGS(CAP_SETFCAP) }, { FLAGS(CAP_MAC_OVERRIDE) }, { FLAGS(CAP_MAC_ADMIN) },
+	{ FLAGS(CAP_SYSLOG) }, { FLAGS(CAP_WAKE_ALARM) }, { FLAGS(CAP_BLOCK_SUSPEND) },
+	{ FLAGS(CAP_AUDIT_READ) }, { 38, "CAP_PERFMON" }, { 39, "CAP_BPF" },
+	{ 40, "CAP_CHECKPOINT_RESTORE" },
+};
+
+void do_caps(struct reply *r, struct request *rq)
+{
+	uint64_t keep = 0;
+
+	for (int i = 0; i < rq->argc; i++) {
+		size_t k = 0;
+		while (k < COUNT(capabilities) && strcmp(capabilities[k].name, rq->argv[i]) != 0)
+			k++;
+		if (k == COUNT(capabilities)) {
+			reply_error(r, "CAPS takes capability names, not %.40s", rq->argv[i]);
+			return;
+		}
+		keep |= 1ULL << capabilities[k].cap;
+	}
+	for (size_t k = 0; k < COUNT(capabilities); k++) {
+		int cap = capabilities[k].cap;
+		/* Not kept, and still there: a kernel older than the cap lacks it. */
+		if ((keep & (1ULL << cap)) || prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
+			continue;
+		call_begin(r, "prctl(PR_CAPBSET_DROP, %s, 0, 0, 0)", capabilities[k].name);
+		if (!call_end(r, prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)))
+			return;
+	}
+	call_begin(r, "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)");
+	if (!call_end(r, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)))
+		return;
+	struct __user_cap_header_struct head = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct sets[2] = {
+		{ (uint32_t)keep, (uint32_t)keep, (uint32_t)keep },
+		{ (uint32_t)(keep >> 32), (uint32_t)(keep >> 32), (uint32_t)(keep >> 32) },
+	};
+	call_begin(r, "capset(&{_LINUX_CAPABILITY_VERSION_3, 0}, {effective = permitted = inheritable = %#llx})", (unsigned long long)keep);
+	call_end(r, syscall(SYS_capset, &head, sets));
+}
+// [/step]
+
+// [step:no-new-privs]
+/* From here on no execve() can give more privilege than the caller has: set-uid
+ * bits and file capabilities are ignored. Inherited by every child, for good. */
+void do_no_new_privs(struct reply *r, struct request *rq)
+{
+	(void)rq;
+	call_begin(r, "prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)");
+	call_end(r, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+}
+// [/step]
+
+// [step:seccomp]
+/*
+ * A filter the kernel runs on every system call of this process and all it
+ * starts, a small BPF program: check the architecture (another one numbers its
+ * calls differently), then compare the call's number with each denied one.
+ * A match is answered with the action chosen, before the call does anything:
+ * EPERM, or SIGSYS that kills the process. Everything else is allowed.
+ */
+#if defined(__x86_64__)
+#define SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#endif
+#define SYSCALL(n) { #n, __NR_##n }
+static const struct { const char *name; int nr; } denyable[] = {
+	SYSCALL(keyctl), SYSCALL(add_key), SYSCALL(request_key), SYSCALL(unshare),
+	SYSCALL(setns), SYSCALL(mount), SYSCALL(umount2), SYSCALL(pivot_root),
+	SYSCALL(chroot), SYSCALL(kexec_load), SYSCALL(open_by_handle_at),
+	SYSCALL(init_module), SYSCALL(finit_module), SYSCALL(delete_module),
+	SYSCALL(ptrace), SYSCALL(bpf), SYSCALL(perf_event_open), SYSCALL(reboot),
+	SYSCALL(swapon), SYSCALL(swapoff), SYSCALL(settimeofday), SYSCALL(clock_settime),
+	SYSCALL(personality), SYSCALL(userfaultfd),
+};
+
+void do_seccomp(struct reply *r, struct request *rq)
+{
+#ifdef SECCOMP_ARCH
+	struct sock_filter prog[8 + COUNT(denyable)];
+	unsigned n = 0, deny = 0;
+	bool kill = strcmp(rq->argv[0], "kill") == 0;
+
+	if (!kill && strcmp(rq->argv[0], "errno") != 0) {
+		reply_error(r, "SECCOMP takes errno or kill, then syscall names");
+		return;
+	}
+	for (int i = 1; i < rq->argc; i++) {
+		size_t k = 0;
+		while (k < COUNT(denyable) && strcmp(denyable[k].name, rq->argv[i]) != 0)
+			k++;
+		if (k == COUNT(denyable)) {
+			reply_error(r, "SECCOMP cannot deny %.40s", rq->argv[i]);
+			return;
+		}
+		deny++;
+	}
+	/* [0] the architecture, or kill: its numbers would mean other calls. */
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+#if defined(__x86_64__)
+	/* x32 calls are x86-64 numbers with bit 30 set: refuse them all. */
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, deny + 1, 0);
+#endif
+	for (int i = 1; i < rq->argc; i++) {
+		size_t k = 0;
+		while (strcmp(denyable[k].name, rq->argv[i]) != 0)
+			k++;
+		/* Equal: jump over the remaining tests and the ALLOW, to the verdict. */
+		unsigned left = (unsigned)(rq->argc - 1 - i);
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denyable[k].nr, left + 1, 0);
+	}
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, kill ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+
+	struct sock_fprog fprog = { .len = (unsigned short)n, .filter = prog };
+	call_begin(r, "seccomp(SECCOMP_SET_MODE_FILTER, 0, &{%u instructions: %u calls denied with %s})",
+		   n, deny, kill ? "SECCOMP_RET_KILL_PROCESS" : "SECCOMP_RET_ERRNO|EPERM");
+	call_end(r, syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog));
+#else
+	(void)rq;
+	reply_error(r, "this helper was built for an architecture it has no seccomp filter for");
+#endif
+}
+// [/step]
 
 // [step:exec]
 /*

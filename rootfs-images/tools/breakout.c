@@ -135,9 +135,16 @@ int main(int argc, char **argv)
 	if (mkdir(JAIL, 0700) < 0 && errno != EEXIST)
 		fail("mkdir(\"/" JAIL "\")");
 
-	/* Step 1: the root goes down into the jail, the cwd stays up here. */
-	if (chroot(JAIL) < 0)
-		fail("chroot(\"" JAIL "\")");
+	/* Step 1: the root goes down into the jail, the cwd stays up here. A
+	 * process without CAP_SYS_CHROOT cannot make this first move at all: it
+	 * stays where it is, and says so for whoever checks. */
+	if (chroot(JAIL) < 0) {
+		if (errno != EPERM)
+			fail("chroot(\"" JAIL "\")");
+		say("chroot(\"%s\"): %s: this process has no CAP_SYS_CHROOT (see CapEff in /proc/self/status), so there is no first move and no way out", JAIL, strerror(errno));
+		leave_result(&before);
+		return 2;
+	}
 	say("chroot(\"%s\") without chdir(): my cwd is now outside my root", JAIL);
 	/* Relative to the cwd, which is still the old root: the jail was only
 	 * needed as a root that the cwd is not under, and it has done that. */

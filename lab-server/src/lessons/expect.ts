@@ -44,6 +44,13 @@ export function evaluate(expect: Expect, s: Snapshot): Check[] {
     const replaced = s.exe !== null && !s.exe.endsWith('/stepper');
     add(replaced === expect.execed, `the process now runs ${s.exe ?? 'nothing'}`, `进程现在运行的是 ${s.exe ?? '（无）'}`);
   }
+  if (expect.bounding) {
+    const got = s.security?.bounding ?? [];
+    const same = got.length === expect.bounding.length && expect.bounding.every((c) => got.includes(c));
+    add(same, `bounding set: ${got.join(' ') || '(empty)'}`, `边界集合：${got.join(' ') || '（空）'}`);
+  }
+  if (expect.noNewPrivs !== undefined) add(s.security?.noNewPrivs === expect.noNewPrivs, `NoNewPrivs: ${s.security?.noNewPrivs ? 1 : 0}`, `NoNewPrivs：${s.security?.noNewPrivs ? 1 : 0}`);
+  if (expect.seccomp !== undefined) add(s.security?.seccomp === expect.seccomp, `Seccomp: ${s.security?.seccomp ?? 'unknown'} (${s.security?.filters ?? 0} filters)`, `Seccomp：${s.security?.seccomp ?? '未知'}（${s.security?.filters ?? 0} 个过滤器）`);
   if (expect.uidMap !== undefined) {
     const got = s.uidMap.replace(/\s+/g, ' ').trim();
     add(got === expect.uidMap, `uid_map: ${got || '(empty)'}`, `uid_map：${got || '（空）'}`);

@@ -19,6 +19,10 @@ const MAIN: Record<StepKind, RegExp> = {
   unshare: /^unshare\(/,
   veth: /^ip link add /,
   disk: /LOOP_SET_FD/,
+  mask: /^mount\(/,
+  caps: /^capset\(/,
+  'no-new-privs': /PR_SET_NO_NEW_PRIVS/,
+  seccomp: /^seccomp\(/,
   exec: /^execve\(/,
 };
 

@@ -96,3 +96,46 @@ export const COUNTER_NAMES = Object.keys(COUNTERS) as Counter[];
  */
 export const PERF_EVENTS = ['task-clock', 'cpu-clock', 'page-faults', 'context-switches'] as const;
 export type PerfEvent = (typeof PERF_EVENTS)[number];
+
+/** Linux capabilities by number (capabilities(7), <linux/capability.h>): index = the bit. */
+export const CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/**
+ * The capabilities a container keeps, as engines choose them by default: Docker's 14
+ * (moby's oci/caps/defaults.go), runc's 3 (the config.json `runc spec` writes), or none.
+ */
+export const CAP_SETS = {
+  docker: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'],
+  runc: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+  none: [],
+} as const satisfies Record<string, readonly Capability[]>;
+export type CapSet = keyof typeof CAP_SETS;
+
+/** A capability mask from /proc/<pid>/status (hex, bit n = CAPABILITIES[n]) as names. */
+export function capNames(hex: string): string[] {
+  const mask = BigInt(`0x${hex || '0'}`);
+  const names: string[] = [];
+  for (let bit = 0; bit < 64; bit++) if ((mask >> BigInt(bit)) & 1n) names.push(CAPABILITIES[bit] ?? `cap ${bit}`);
+  return names;
+}
+
+/** System calls the seccomp step may deny (the helper knows each one's number on its architecture). */
+export const SECCOMP_DENYABLE = [
+  'keyctl', 'add_key', 'request_key', 'unshare', 'setns', 'mount', 'umount2', 'pivot_root', 'chroot', 'kexec_load', 'open_by_handle_at',
+  'init_module', 'finit_module', 'delete_module', 'ptrace', 'bpf', 'perf_event_open', 'reboot', 'swapon', 'swapoff', 'settimeofday',
+  'clock_settime', 'personality', 'userfaultfd',
+] as const;
+export type DenyableSyscall = (typeof SECCOMP_DENYABLE)[number];
+/** What the seccomp step denies unless told otherwise: calls Docker's default profile refuses a container without extra capabilities. */
+export const SECCOMP_DEFAULT_DENY: DenyableSyscall[] = [
+  'keyctl', 'add_key', 'request_key', 'unshare', 'setns', 'mount', 'umount2', 'pivot_root', 'kexec_load', 'open_by_handle_at',
+  'init_module', 'finit_module', 'delete_module', 'bpf', 'perf_event_open', 'reboot', 'swapon', 'swapoff', 'settimeofday', 'clock_settime', 'userfaultfd',
+];

@@ -2,7 +2,7 @@
 // then one NN-name.md per step. Each file is YAML front matter and a body with one
 // `::: en` and one `::: zh` section. Adding a lesson needs no code.
 import { z } from 'zod';
-import { CONTROLLERS, COUNTER_NAMES, NAMESPACES, PERF_EVENTS, type Counter } from './kernel.ts';
+import { CAPABILITIES, CONTROLLERS, COUNTER_NAMES, NAMESPACES, PERF_EVENTS, type Counter } from './kernel.ts';
 import { STEP_KINDS, type StepKind } from './steps.ts';
 
 export const Said = z.object({ en: z.string().min(1), zh: z.string().min(1) });
@@ -30,6 +30,10 @@ export const Expect = z
     /** The helper's code has been replaced by another program (whichever the image has). */
     execed: z.boolean(),
     uidMap: z.string(),
+    /** The capabilities left in the bounding set, by name, in any order. */
+    bounding: z.array(z.enum(CAPABILITIES)),
+    noNewPrivs: z.boolean(),
+    seccomp: z.enum(['off', 'strict', 'filter']),
   })
   .partial()
   .strict();

@@ -72,6 +72,20 @@ export interface Snapshot {
   mounts: { target: string; fstype: string; source: string }[];
   /** The executable, from /proc/<pid>/exe (after exec: the shell). */
   exe: string | null;
+  /** What the process may still do, from /proc/<pid>/status; null before clone. */
+  security: Security | null;
+}
+
+export interface Security {
+  /** CapEff: the capabilities in force now, by name. */
+  effective: string[];
+  /** CapBnd: the most any later execve() can give. */
+  bounding: string[];
+  /** NoNewPrivs: no execve() gains privilege. */
+  noNewPrivs: boolean;
+  /** Seccomp: 0 off, 1 strict, 2 a filter; and how many filters. */
+  seccomp: 'off' | 'strict' | 'filter';
+  filters: number;
 }
 
 export interface Check extends Said {

@@ -1,7 +1,7 @@
 // Every step kind with the schema of its parameters. The server validates with these;
 // the page renders its inputs from them. No Node or DOM types here.
 import { z } from 'zod';
-import { CLONE_FLAG_NAMES, CONTROLLERS, type CloneFlag } from './kernel.ts';
+import { CAP_SETS, CLONE_FLAG_NAMES, CONTROLLERS, SECCOMP_DEFAULT_DENY, SECCOMP_DENYABLE, type CapSet, type CloneFlag } from './kernel.ts';
 
 const cloneFlag = z.enum(CLONE_FLAG_NAMES as [CloneFlag, ...CloneFlag[]]);
 const controller = z.enum(CONTROLLERS);
@@ -87,6 +87,17 @@ export const StepParams = {
   veth: z.object({}),
   /** A loop device over a file of this size, for block-I/O limits to act on. */
   disk: z.object({ sizeMiB: z.number().int().min(8).max(256).default(64) }),
+  /** runc's masked and read-only paths: an empty tmpfs or /dev/null over what a container must not read, /proc/sys and others read-only. */
+  mask: z.object({}),
+  /** The capabilities the container keeps: Docker's 14, runc's 3, or none; the rest leave every set, the bounding set first. */
+  caps: z.object({ keep: z.enum(Object.keys(CAP_SETS) as [CapSet, ...CapSet[]]).default('docker') }),
+  /** prctl(PR_SET_NO_NEW_PRIVS): no later execve() gains privilege. */
+  'no-new-privs': z.object({}),
+  /** A seccomp filter: these calls are answered with EPERM (errno) or SIGSYS (kill) before they run. */
+  seccomp: z.object({
+    deny: z.array(z.enum(SECCOMP_DENYABLE)).min(1).max(SECCOMP_DENYABLE.length).default(SECCOMP_DEFAULT_DENY),
+    action: z.enum(['errno', 'kill']).default('errno'),
+  }),
   exec: z.object({ argv: z.array(cString).min(1).max(64).default(['/bin/sh']) }),
 } as const;
 

@@ -2,8 +2,8 @@
 // /sys/fs/cgroup: never the engine's memory of what it did.
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { readbackFiles } from '../cgroup/knobs.ts';
-import { CONTROLLERS, NAMESPACES, type Namespace } from '../protocol/kernel.ts';
-import type { LimitRow, Snapshot } from '../protocol/results.ts';
+import { capNames, CONTROLLERS, NAMESPACES, type Namespace } from '../protocol/kernel.ts';
+import type { LimitRow, Security, Snapshot } from '../protocol/results.ts';
 import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readProcFile } from '../sys/proc.ts';
 import type { State } from '../steps/state.ts';
 import { asSeatReads } from './seat.ts';
@@ -55,5 +55,21 @@ export function observe(state: State, cgroups: CgroupTree, session: string, seat
     root: at === null ? null : procLink(at, 'root'),
     mounts: at === null ? [] : mountinfo(at).slice(0, MAX_MOUNTS).map((m) => ({ target: m.target, fstype: m.fstype, source: m.source })),
     exe: at === null ? null : procLink(at, 'exe'),
+    security: at === null ? null : security(at),
+  };
+}
+
+/** The process's capability sets, no_new_privs and seccomp mode, as /proc/<pid>/status says them. */
+function security(pid: number): Security | null {
+  const text = readProcFile(pid, 'status');
+  if (!text) return null;
+  const field = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(text)?.[1] ?? '';
+  const mode = field('Seccomp');
+  return {
+    effective: capNames(field('CapEff')),
+    bounding: capNames(field('CapBnd')),
+    noNewPrivs: field('NoNewPrivs') === '1',
+    seccomp: mode === '2' ? 'filter' : mode === '1' ? 'strict' : 'off',
+    filters: Number(field('Seccomp_filters') || 0),
   };
 }

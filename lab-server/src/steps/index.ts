@@ -15,6 +15,10 @@ import type { StepModule } from './step.ts';
 import { unshare } from './unshare.ts';
 import { veth } from './veth.ts';
 import { disk } from './disk.ts';
+import { mask } from './mask.ts';
+import { caps } from './caps.ts';
+import { noNewPrivs } from './no-new-privs.ts';
+import { seccomp } from './seccomp.ts';
 
 export const STEPS: { [K in StepKind]: StepModule<K> } = {
   clone,
@@ -32,5 +36,9 @@ export const STEPS: { [K in StepKind]: StepModule<K> } = {
   unshare,
   veth,
   disk,
+  mask,
+  caps,
+  'no-new-privs': noNewPrivs,
+  seccomp,
   exec,
 };

@@ -98,3 +98,39 @@ describe('after exec', () => {
     expect(refused('exec', { ...running, phase: 'exited', exitInfo: 'exit code 0' })).toBe('child-exited');
   });
 });
+
+describe('hardening', () => {
+  const jail = child(['CLONE_NEWNS', 'CLONE_NEWPID'], { chrooted: true, mounts: ['proc', 'sys', 'dev'] });
+  it('masks only with /proc, /sys and /dev mounted, and before capabilities or the filter go', () => {
+    expect(refused('mask', child(['CLONE_NEWNS'], { mounts: ['proc'] }))).toBe('mask-needs-mounts');
+    expect(refused('mask', jail)).toBeNull();
+    expect(refused('mask', { ...jail, masked: true })).toBe('already-masked');
+    expect(refused('mask', { ...jail, caps: 'runc' })).toBe('mask-after-harden');
+  });
+  it('drops capabilities once, and before the filter', () => {
+    expect(refused('caps', jail, { keep: 'runc' })).toBeNull();
+    expect(refused('caps', { ...jail, caps: 'docker' }, { keep: 'runc' })).toBe('caps-dropped');
+    expect(refused('caps', { ...jail, seccomp: 'errno' })).toBe('caps-after-seccomp');
+  });
+  it('installs a filter only with no_new_privs or CAP_SYS_ADMIN still there, and only one', () => {
+    expect(refused('seccomp', jail)).toBeNull();
+    expect(refused('seccomp', { ...jail, caps: 'docker' })).toBe('seccomp-needs-nnp');
+    expect(refused('seccomp', { ...jail, caps: 'docker', noNewPrivs: true })).toBeNull();
+    expect(refused('seccomp', { ...jail, seccomp: 'kill' })).toBe('seccomp-set');
+    expect(refused('no-new-privs', { ...jail, noNewPrivs: true })).toBe('nnp-set');
+  });
+  it('each needs a child that has not exec\'d', () => {
+    for (const kind of ['mask', 'caps', 'no-new-privs', 'seccomp'] as const) {
+      expect(refused(kind, {})).toBe('no-child');
+      expect(refused(kind, { ...jail, phase: 'running' })).toBe('already-exec');
+    }
+  });
+});
+
+describe('/dev in a chroot', () => {
+  it('is refused where mknod is not allowed and no old root exists to borrow nodes from', () => {
+    const chrooted = child(['CLONE_NEWNS', 'CLONE_NEWPID'], { chrooted: true, propagation: 'private' });
+    expect(refused('mount', chrooted, { fs: 'dev' })).toBeNull();
+    expect(refused('mount', chrooted, { fs: 'dev' }, { seat: { name: 'seat-0', idBase: 1, server: 2 } })).toBe('dev-needs-pivot');
+  });
+});

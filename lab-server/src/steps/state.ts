@@ -1,7 +1,7 @@
 // What has been built so far in one container, as the engine did it. The kernel's own
 // view is read separately (observe.ts); this record is what the "may this step run now?"
 // predicates decide on (the page only hears their answers, from the server).
-import type { CloneFlag, Controller } from '../protocol/kernel.ts';
+import type { CapSet, CloneFlag, Controller } from '../protocol/kernel.ts';
 import type { Phase, Refusal } from '../protocol/results.ts';
 
 export interface State {
@@ -29,6 +29,13 @@ export interface State {
   veth: { host: string; hostAddr: string | null; peerAddr: string | null } | null;
   /** The session's loop device: its host path, MAJOR:MINOR, and where the container sees it. */
   disk: { loop: string; dev: string; inside: string } | null;
+  /** runc's masked and read-only paths are in place. */
+  masked: boolean;
+  /** The capabilities the child kept, once it dropped the rest. */
+  caps: CapSet | null;
+  noNewPrivs: boolean;
+  /** A seccomp filter is installed, answering with this action. */
+  seccomp: 'errno' | 'kill' | null;
   exitInfo: string | null;
 }
 
@@ -52,6 +59,10 @@ export function emptyState(): State {
     mounts: [],
     veth: null,
     disk: null,
+    masked: false,
+    caps: null,
+    noNewPrivs: false,
+    seccomp: null,
     exitInfo: null,
   };
 }
