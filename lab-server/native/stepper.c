@@ -82,6 +82,7 @@ static const struct verb verbs[] = {
 	{ "CAPS",        0, 64, true, do_caps },
 	{ "NONEWPRIVS",  0, 0, true,  do_no_new_privs },
 	{ "SECCOMP",     1, 64, true, do_seccomp },
+	{ "RLIMIT",      3, 3, true,  do_rlimit },
 	{ "EXEC",        1, MAX_ARGS, true, do_exec },
 };
 

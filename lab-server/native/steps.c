@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -710,6 +711,49 @@ void do_seccomp(struct reply *r, struct request *rq)
 	(void)rq;
 	reply_error(r, "this helper was built for an architecture it has no seccomp filter for");
 #endif
+}
+// [/step]
+
+// [step:rlimit]
+/*
+ * A resource limit: a ceiling the kernel enforces on this process and all it
+ * starts. The soft value is what applies; the process may raise it up to the
+ * hard one, and lower the hard one, but raising the hard one takes
+ * CAP_SYS_RESOURCE.
+ */
+static const struct { const char *name; int resource; const char *text; } rlimits[] = {
+	{ "nofile", FLAGS(RLIMIT_NOFILE) }, { "nproc", FLAGS(RLIMIT_NPROC) },
+	{ "core", FLAGS(RLIMIT_CORE) }, { "fsize", FLAGS(RLIMIT_FSIZE) },
+	{ "memlock", FLAGS(RLIMIT_MEMLOCK) },
+};
+
+static bool rlimit_value(const char *s, rlim_t *v)
+{
+	long long n;
+
+	if (strcmp(s, "unlimited") == 0) {
+		*v = RLIM_INFINITY;
+		return true;
+	}
+	if (!parse_decimal(s, &n) || n < 0)
+		return false;
+	*v = (rlim_t)n;
+	return true;
+}
+
+void do_rlimit(struct reply *r, struct request *rq)
+{
+	struct rlimit rl;
+	size_t k = 0;
+
+	while (k < COUNT(rlimits) && strcmp(rlimits[k].name, rq->argv[0]) != 0)
+		k++;
+	if (k == COUNT(rlimits) || !rlimit_value(rq->argv[1], &rl.rlim_cur) || !rlimit_value(rq->argv[2], &rl.rlim_max)) {
+		reply_error(r, "RLIMIT takes a resource, then a soft and a hard value");
+		return;
+	}
+	call_begin(r, "setrlimit(%s, &{%s, %s})", rlimits[k].text, rq->argv[1], rq->argv[2]);
+	call_end(r, setrlimit(rlimits[k].resource, &rl));
 }
 // [/step]
 

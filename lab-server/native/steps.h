@@ -20,6 +20,6 @@ struct new_child { pid_t pid; int pidfd, sock; };
 bool clone_container(struct reply *r, struct request *rq, struct new_child *c);
 
 verb_fn do_setid, do_hostname, do_propagation, do_bind, do_pivot, do_chroot,
-	do_detach, do_mount, do_unshare, do_mask, do_caps, do_no_new_privs, do_seccomp, do_exec;
+	do_detach, do_mount, do_unshare, do_mask, do_caps, do_no_new_privs, do_seccomp, do_rlimit, do_exec;
 
 #endif

@@ -17,9 +17,9 @@ describe('the harden lesson', () => {
 
   test('shows capabilities, no_new_privs and seccomp from the kernel, and the jail holds', async () => {
     await page.goto(`${lab.origin}/#/harden`);
-    await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 10_000 }).toBe('0 of 11 steps');
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 10_000 }).toBe('0 of 12 steps');
     await page.locator('.topbar .run-all').click();
-    await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 60_000 }).toBe('11 of 11 steps');
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 60_000 }).toBe('12 of 12 steps');
     const section = page.locator('details.section', { hasText: 'What it may do' });
     await section.locator('summary').click();
     await expect.poll(() => section.innerText()).toMatch(/KILL\s+NET_BIND_SERVICE\s+AUDIT_WRITE/);
@@ -27,6 +27,7 @@ describe('the harden lesson', () => {
     expect(text).toMatch(/3 left/);
     expect(text).toMatch(/NoNewPrivs\s+1/);
     expect(text).toMatch(/Seccomp\s+2/);
+    expect(text).toMatch(/RLIMIT_NOFILE\s+256 \/ 256/);
     await page.locator('.xterm').first().click();
     await page.keyboard.type('breakout\n');
     await expect.poll(async () => screen(page), { timeout: 10_000 }).toMatch(/no first move and no way out/);
@@ -34,11 +35,13 @@ describe('the harden lesson', () => {
     await page.screenshot({ path: join(SHOTS, 'harden.png') });
   }, 90_000);
 
-  test('the caps step offers Docker\'s, runc\'s or no capabilities, and the filter its calls', async () => {
+  test('the caps step offers Docker\'s, runc\'s or no capabilities, the filter its calls, the limit its values', async () => {
     const caps = page.locator('article[data-step-id="08-caps"]');
     await caps.scrollIntoViewIfNeeded();
     await expect.poll(() => caps.locator('.choices').innerText()).toMatch(/docker[\s\S]*runc[\s\S]*none/);
-    const seccomp = page.locator('article[data-step-id="10-seccomp"]');
+    const seccomp = page.locator('article[data-step-id="11-seccomp"]');
     await expect.poll(() => seccomp.locator('fieldset.calls input[type=checkbox]').count()).toBe(24);
+    const rlimit = page.locator('article[data-step-id="09-rlimit"]');
+    await expect.poll(() => rlimit.locator('input[type=text]').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual(['256', '256']);
   });
 });

@@ -35,6 +35,12 @@ describe('hardening steps', () => {
     // bits 5, 10 and 29, in every set but the ambient one.
     for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd']) expect(status(pid, set), set).toBe('0000000020000420');
     expect(status(pid, 'CapAmb')).toBe('0000000000000000');
+    // A lower ceiling needs nothing; a higher one would need CAP_SYS_RESOURCE, gone now.
+    await must(s, 'rlimit', { resource: 'nofile', soft: 256, hard: 256 });
+    expect(kernel.read(`/proc/${pid}/limits`)).toMatch(/^Max open files\s+256\s+256\s+files/m);
+    const raise = await s.run({ kind: 'rlimit', params: { resource: 'nofile', soft: 256, hard: 4096 } });
+    expect(raise.ok).toBe(false);
+    expect(raise.calls.at(-1)?.errno).toBe('EPERM');
     expect(status(pid, 'NoNewPrivs')).toBe('0');
     await must(s, 'no-new-privs', {});
     expect(status(pid, 'NoNewPrivs')).toBe('1');

@@ -30,7 +30,7 @@ export const HelperExit = z.object({
 export type HelperExit = z.infer<typeof HelperExit>;
 
 /** The fixed set of requests; the verb names are the helper's (see stepper.c). */
-export type HelperVerb = 'SEATUSER' | 'SEAT' | 'IDMAP' | 'CLONE' | 'SETID' | 'HOSTNAME' | 'PROPAGATION' | 'BIND' | 'PIVOT' | 'CHROOT' | 'DETACH' | 'MOUNT' | 'UNSHARE' | 'MASK' | 'CAPS' | 'NONEWPRIVS' | 'SECCOMP' | 'EXEC';
+export type HelperVerb = 'SEATUSER' | 'SEAT' | 'IDMAP' | 'CLONE' | 'SETID' | 'HOSTNAME' | 'PROPAGATION' | 'BIND' | 'PIVOT' | 'CHROOT' | 'DETACH' | 'MOUNT' | 'UNSHARE' | 'MASK' | 'CAPS' | 'NONEWPRIVS' | 'SECCOMP' | 'RLIMIT' | 'EXEC';
 
 /**
  * CLONE's arguments: the flags word, then, for a time namespace with clock offsets, the

@@ -51,6 +51,11 @@ export function evaluate(expect: Expect, s: Snapshot): Check[] {
   }
   if (expect.noNewPrivs !== undefined) add(s.security?.noNewPrivs === expect.noNewPrivs, `NoNewPrivs: ${s.security?.noNewPrivs ? 1 : 0}`, `NoNewPrivs：${s.security?.noNewPrivs ? 1 : 0}`);
   if (expect.seccomp !== undefined) add(s.security?.seccomp === expect.seccomp, `Seccomp: ${s.security?.seccomp ?? 'unknown'} (${s.security?.filters ?? 0} filters)`, `Seccomp：${s.security?.seccomp ?? '未知'}（${s.security?.filters ?? 0} 个过滤器）`);
+  if (expect.rlimit) {
+    const row = s.security?.rlimits.find((r) => r.resource === expect.rlimit!.resource);
+    const got = row ? `${row.soft} ${row.hard}` : 'unknown';
+    add(got === `${expect.rlimit.soft} ${expect.rlimit.hard}`, `${expect.rlimit.resource}: soft ${row?.soft ?? '?'}, hard ${row?.hard ?? '?'}`, `${expect.rlimit.resource}：软限制 ${row?.soft ?? '?'}，硬限制 ${row?.hard ?? '?'}`);
+  }
   if (expect.uidMap !== undefined) {
     const got = s.uidMap.replace(/\s+/g, ' ').trim();
     add(got === expect.uidMap, `uid_map: ${got || '(empty)'}`, `uid_map：${got || '（空）'}`);

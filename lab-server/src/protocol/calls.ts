@@ -23,6 +23,7 @@ const MAIN: Record<StepKind, RegExp> = {
   caps: /^capset\(/,
   'no-new-privs': /PR_SET_NO_NEW_PRIVS/,
   seccomp: /^seccomp\(/,
+  rlimit: /^setrlimit\(/,
   exec: /^execve\(/,
 };
 

@@ -127,6 +127,10 @@ export function capNames(hex: string): string[] {
   return names;
 }
 
+/** Resource limits the rlimit step sets (getrlimit(2)), by the name prlimit(1) uses, with /proc/<pid>/limits' row for each. */
+export const RLIMITS = { nofile: 'Max open files', nproc: 'Max processes', core: 'Max core file size', fsize: 'Max file size', memlock: 'Max locked memory' } as const;
+export type Rlimit = keyof typeof RLIMITS;
+
 /** System calls the seccomp step may deny (the helper knows each one's number on its architecture). */
 export const SECCOMP_DENYABLE = [
   'keyctl', 'add_key', 'request_key', 'unshare', 'setns', 'mount', 'umount2', 'pivot_root', 'chroot', 'kexec_load', 'open_by_handle_at',

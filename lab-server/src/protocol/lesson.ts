@@ -2,7 +2,7 @@
 // then one NN-name.md per step. Each file is YAML front matter and a body with one
 // `::: en` and one `::: zh` section. Adding a lesson needs no code.
 import { z } from 'zod';
-import { CAPABILITIES, CONTROLLERS, COUNTER_NAMES, NAMESPACES, PERF_EVENTS, type Counter } from './kernel.ts';
+import { CAPABILITIES, CONTROLLERS, COUNTER_NAMES, NAMESPACES, PERF_EVENTS, RLIMITS, type Counter, type Rlimit } from './kernel.ts';
 import { STEP_KINDS, type StepKind } from './steps.ts';
 
 export const Said = z.object({ en: z.string().min(1), zh: z.string().min(1) });
@@ -34,6 +34,8 @@ export const Expect = z
     bounding: z.array(z.enum(CAPABILITIES)),
     noNewPrivs: z.boolean(),
     seccomp: z.enum(['off', 'strict', 'filter']),
+    /** A row of /proc/<pid>/limits: soft and hard, as the kernel prints them ("unlimited" or a number). */
+    rlimit: z.object({ resource: z.enum(Object.keys(RLIMITS) as [Rlimit, ...Rlimit[]]), soft: z.string(), hard: z.string() }).strict(),
   })
   .partial()
   .strict();

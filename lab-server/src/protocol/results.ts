@@ -86,6 +86,8 @@ export interface Security {
   /** Seccomp: 0 off, 1 strict, 2 a filter; and how many filters. */
   seccomp: 'off' | 'strict' | 'filter';
   filters: number;
+  /** /proc/<pid>/limits for the resources the rlimit step sets: soft and hard, or "unlimited". */
+  rlimits: { resource: string; soft: string; hard: string }[];
 }
 
 export interface Check extends Said {

@@ -1,7 +1,7 @@
 // Every step kind with the schema of its parameters. The server validates with these;
 // the page renders its inputs from them. No Node or DOM types here.
 import { z } from 'zod';
-import { CAP_SETS, CLONE_FLAG_NAMES, CONTROLLERS, SECCOMP_DEFAULT_DENY, SECCOMP_DENYABLE, type CapSet, type CloneFlag } from './kernel.ts';
+import { CAP_SETS, CLONE_FLAG_NAMES, CONTROLLERS, RLIMITS, SECCOMP_DEFAULT_DENY, SECCOMP_DENYABLE, type CapSet, type CloneFlag, type Rlimit } from './kernel.ts';
 
 const cloneFlag = z.enum(CLONE_FLAG_NAMES as [CloneFlag, ...CloneFlag[]]);
 const controller = z.enum(CONTROLLERS);
@@ -62,6 +62,9 @@ const offsetSec = z.number().int().min(-1_000_000_000).max(1_000_000_000);
 export const TimeOffsets = z.object({ monotonicSec: offsetSec.default(0), boottimeSec: offsetSec.default(0) });
 export type TimeOffsets = z.infer<typeof TimeOffsets>;
 
+/** A resource limit's value: a count (bytes, files, processes), or no limit. */
+const rlimitValue = z.union([z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), z.literal('unlimited')]);
+
 /** Parameters of each step kind. Defaults are the chapter's. */
 export const StepParams = {
   /** intoCgroup: clone3() with CLONE_INTO_CGROUP, the child born in the session's v2 group. */
@@ -98,6 +101,10 @@ export const StepParams = {
     deny: z.array(z.enum(SECCOMP_DENYABLE)).min(1).max(SECCOMP_DENYABLE.length).default(SECCOMP_DEFAULT_DENY),
     action: z.enum(['errno', 'kill']).default('errno'),
   }),
+  /** setrlimit(2): a soft and a hard ceiling on one resource, for the child and all it starts. */
+  rlimit: z
+    .object({ resource: z.enum(Object.keys(RLIMITS) as [Rlimit, ...Rlimit[]]).default('nofile'), soft: rlimitValue.default(1024), hard: rlimitValue.default(1024) })
+    .refine((p) => p.hard === 'unlimited' || (p.soft !== 'unlimited' && p.soft <= p.hard), { message: 'the soft value may not be above the hard one', path: ['soft'] }),
   exec: z.object({ argv: z.array(cString).min(1).max(64).default(['/bin/sh']) }),
 } as const;
 

@@ -2,7 +2,7 @@
 // /sys/fs/cgroup: never the engine's memory of what it did.
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { readbackFiles } from '../cgroup/knobs.ts';
-import { capNames, CONTROLLERS, NAMESPACES, type Namespace } from '../protocol/kernel.ts';
+import { capNames, CONTROLLERS, NAMESPACES, RLIMITS, type Namespace } from '../protocol/kernel.ts';
 import type { LimitRow, Security, Snapshot } from '../protocol/results.ts';
 import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readProcFile } from '../sys/proc.ts';
 import type { State } from '../steps/state.ts';
@@ -59,6 +59,16 @@ export function observe(state: State, cgroups: CgroupTree, session: string, seat
   };
 }
 
+/** The rows of /proc/<pid>/limits the rlimit step may set, by its names for them. */
+export function rlimits(text: string): Security['rlimits'] {
+  const rows: Security['rlimits'] = [];
+  for (const [resource, row] of Object.entries(RLIMITS)) {
+    const m = new RegExp(`^${row}\\s+(\\S+)\\s+(\\S+)`, 'm').exec(text);
+    if (m) rows.push({ resource, soft: m[1]!, hard: m[2]! });
+  }
+  return rows;
+}
+
 /** The process's capability sets, no_new_privs and seccomp mode, as /proc/<pid>/status says them. */
 function security(pid: number): Security | null {
   const text = readProcFile(pid, 'status');
@@ -71,5 +81,6 @@ function security(pid: number): Security | null {
     noNewPrivs: field('NoNewPrivs') === '1',
     seccomp: mode === '2' ? 'filter' : mode === '1' ? 'strict' : 'off',
     filters: Number(field('Seccomp_filters') || 0),
+    rlimits: rlimits(readProcFile(pid, 'limits')),
   };
 }

@@ -19,6 +19,7 @@ import { mask } from './mask.ts';
 import { caps } from './caps.ts';
 import { noNewPrivs } from './no-new-privs.ts';
 import { seccomp } from './seccomp.ts';
+import { rlimit } from './rlimit.ts';
 
 export const STEPS: { [K in StepKind]: StepModule<K> } = {
   clone,
@@ -40,5 +41,6 @@ export const STEPS: { [K in StepKind]: StepModule<K> } = {
   caps,
   'no-new-privs': noNewPrivs,
   seccomp,
+  rlimit,
   exec,
 };

@@ -134,3 +134,11 @@ describe('/dev in a chroot', () => {
     expect(refused('mount', chrooted, { fs: 'dev' }, { seat: { name: 'seat-0', idBase: 1, server: 2 } })).toBe('dev-needs-pivot');
   });
 });
+
+describe('rlimit parameters', () => {
+  it('refuse a soft value above the hard one, and take unlimited', () => {
+    expect(StepParams.rlimit.safeParse({ resource: 'nofile', soft: 2048, hard: 1024 }).success).toBe(false);
+    expect(StepParams.rlimit.safeParse({ resource: 'nofile', soft: 'unlimited', hard: 1024 }).success).toBe(false);
+    expect(StepParams.rlimit.safeParse({ resource: 'core', soft: 0, hard: 'unlimited' }).success).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
 // What has been built so far in one container, as the engine did it. The kernel's own
 // view is read separately (observe.ts); this record is what the "may this step run now?"
 // predicates decide on (the page only hears their answers, from the server).
-import type { CapSet, CloneFlag, Controller } from '../protocol/kernel.ts';
+import type { CapSet, CloneFlag, Controller, Rlimit } from '../protocol/kernel.ts';
 import type { Phase, Refusal } from '../protocol/results.ts';
 
 export interface State {
@@ -36,6 +36,8 @@ export interface State {
   noNewPrivs: boolean;
   /** A seccomp filter is installed, answering with this action. */
   seccomp: 'errno' | 'kill' | null;
+  /** Limits set with setrlimit(2), by resource. */
+  rlimits: Partial<Record<Rlimit, { soft: number | 'unlimited'; hard: number | 'unlimited' }>>;
   exitInfo: string | null;
 }
 
@@ -63,6 +65,7 @@ export function emptyState(): State {
     caps: null,
     noNewPrivs: false,
     seccomp: null,
+    rlimits: {},
     exitInfo: null,
   };
 }
