@@ -666,11 +666,16 @@ void do_seccomp(struct reply *r, struct request *rq)
 {
 #ifdef SECCOMP_ARCH
 	struct sock_filter prog[8 + COUNT(denyable)];
+	int nr[COUNT(denyable)];
 	unsigned n = 0, deny = 0;
 	bool kill = strcmp(rq->argv[0], "kill") == 0;
 
 	if (!kill && strcmp(rq->argv[0], "errno") != 0) {
 		reply_error(r, "SECCOMP takes errno or kill, then syscall names");
+		return;
+	}
+	if (rq->argc - 1 > (int)COUNT(denyable)) {
+		reply_error(r, "SECCOMP denies at most %zu calls", COUNT(denyable));
 		return;
 	}
 	for (int i = 1; i < rq->argc; i++) {
@@ -681,7 +686,7 @@ void do_seccomp(struct reply *r, struct request *rq)
 			reply_error(r, "SECCOMP cannot deny %.40s", rq->argv[i]);
 			return;
 		}
-		deny++;
+		nr[deny++] = denyable[k].nr;
 	}
 	/* [0] the architecture, or kill: its numbers would mean other calls. */
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -692,13 +697,9 @@ void do_seccomp(struct reply *r, struct request *rq)
 	/* x32 calls are x86-64 numbers with bit 30 set: refuse them all. */
 	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, deny + 1, 0);
 #endif
-	for (int i = 1; i < rq->argc; i++) {
-		size_t k = 0;
-		while (strcmp(denyable[k].name, rq->argv[i]) != 0)
-			k++;
+	for (unsigned i = 0; i < deny; i++) {
 		/* Equal: jump over the remaining tests and the ALLOW, to the verdict. */
-		unsigned left = (unsigned)(rq->argc - 1 - i);
-		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denyable[k].nr, left + 1, 0);
+		prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr[i], deny - i, 0);
 	}
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, kill ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
