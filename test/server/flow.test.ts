@@ -37,6 +37,15 @@ it('pause stops the flood, resume restarts it, memory stays flat', async () => {
   expect((last.result as { ok: boolean }).ok).toBe(true);
   const shell = c.results()[0]!.snapshot.hostPid;
 
+  // Typed once the shell has printed its banner and prompt and the terminal is quiet: a line
+  // typed while execve() is still under way can be lost with the helper's input.
+  let seen = -1;
+  let quiet = 0;
+  await until(() => {
+    quiet = c.bytes[0]! > 0 && c.bytes[0] === seen ? quiet + 1 : 0;
+    seen = c.bytes[0]!;
+    return quiet >= 30; // 300 ms without a byte (until() looks every 10 ms)
+  }, 5000);
   c.type('yes\n');
   expect(await until(() => c.bytes[0]! > 4 * 1024 * 1024, 10_000)).toBe(true);
   const yes = children(shell)[0]!;
