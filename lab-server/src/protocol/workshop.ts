@@ -71,7 +71,7 @@ export const HoldRoom = z.object({ afterStep: z.number().int().min(1).max(200).n
  * Give a student a fresh seat: their container and seat are reaped and built again, then the
  * lesson's first `upTo` steps run in it (0: a clean start), with the student's parameters.
  */
-export const ResetSeat = z.object({ student: z.string().regex(/^[A-Za-z0-9_-]{8}$/), upTo: z.number().int().min(0).max(200).default(0) }).strict();
+export const ResetSeat = z.object({ student: z.string().regex(/^[0-9a-f]{8}$/), upTo: z.number().int().min(0).max(200).default(0) }).strict();
 
 /** What a student's page shows of the instructor: the latest broadcast. */
 export interface Notice {

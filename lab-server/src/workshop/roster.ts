@@ -27,7 +27,8 @@ export class Roster {
   join(): { secret: string; student: Student } | null {
     if (this.bySecret.size >= MAX_STUDENTS) return null;
     const secret = randomBytes(24).toString('base64url');
-    const student: Student = { id: createHash('sha256').update(secret).digest('base64url').slice(0, 8), name: null, entry: null, progress: null, progressBy: 'student', joinedAt: Date.now() };
+    // Hex, so an id never begins with '-', which the CSV export would have to quote as a formula.
+    const student: Student = { id: createHash('sha256').update(secret).digest('hex').slice(0, 8), name: null, entry: null, progress: null, progressBy: 'student', joinedAt: Date.now() };
     this.bySecret.set(secret, student);
     return { secret, student };
   }

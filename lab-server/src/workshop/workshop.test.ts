@@ -43,6 +43,11 @@ describe('the roster', () => {
     expect(r.byId(student.id)).toBe(student);
     expect(r.get('nobody')).toBeUndefined();
   });
+
+  it('ids are hex, so none begins with a character a spreadsheet reads as a formula', () => {
+    const r = new Roster();
+    for (let i = 0; i < 200; i++) expect(r.join()!.student.id).toMatch(/^[0-9a-f]{8}$/);
+  });
 });
 
 describe('display names', () => {
