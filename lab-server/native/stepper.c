@@ -78,7 +78,7 @@ static const struct verb verbs[] = {
 	{ "DETACH",      1, 1, true,  do_detach },
 	{ "MOUNT",       1, 1, true,  do_mount },
 	{ "UNSHARE",     1, 1, true,  do_unshare },
-	{ "MASK",        0, 0, true,  do_mask },
+	{ "MASK",        1, 64, true, do_mask },
 	{ "CAPS",        0, 64, true, do_caps },
 	{ "NONEWPRIVS",  0, 0, true,  do_no_new_privs },
 	{ "SECCOMP",     1, 64, true, do_seccomp },

@@ -520,48 +520,55 @@ const char *const container_env[] = {
  * Hide what a container has no business reading, as runc's maskedPaths and
  * readonlyPaths do: an empty read-only tmpfs over a directory, /dev/null bound
  * over a file (reads give nothing, writes vanish), and a read-only bind of
- * itself over what may be read but never written. A path this kernel does not
- * have is skipped. Needs /proc, /sys and /dev mounted in here first.
+ * itself over what may be read but never written. The paths come from the
+ * server (protocol/kernel.ts, which the OCI export writes too): the masked ones,
+ * then "--", then the read-only ones. A path this kernel does not have is
+ * skipped. Needs /proc, /sys and /dev mounted in here first.
  */
-static const char *const masked[] = {
-	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-	"/proc/latency_stats", "/proc/timer_list", "/proc/sched_debug", "/proc/scsi",
-	"/sys/firmware", "/sys/devices/virtual/powercap",
-};
-static const char *const read_only[] = {
-	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-};
-
-void do_mask(struct reply *r, struct request *rq)
+static bool mask_path(struct reply *r, const char *path)
 {
 	struct stat st;
 
-	(void)rq;
-	for (size_t i = 0; i < COUNT(masked); i++) {
-		const char *path = masked[i];
-		if (stat(path, &st) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			call_begin(r, "mount(\"tmpfs\", %s, \"tmpfs\", MS_RDONLY, NULL)", cq(path));
-			if (!call_end(r, mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL)))
-				return;
-		} else {
-			call_begin(r, "mount(\"/dev/null\", %s, NULL, MS_BIND, NULL)", cq(path));
-			if (!call_end(r, mount("/dev/null", path, NULL, MS_BIND, NULL)))
-				return;
-		}
+	if (stat(path, &st) < 0)
+		return true;
+	if (S_ISDIR(st.st_mode)) {
+		call_begin(r, "mount(\"tmpfs\", %s, \"tmpfs\", MS_RDONLY, NULL)", cq(path));
+		return call_end(r, mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL));
 	}
-	for (size_t i = 0; i < COUNT(read_only); i++) {
-		const char *path = read_only[i];
-		if (stat(path, &st) < 0)
+	call_begin(r, "mount(\"/dev/null\", %s, NULL, MS_BIND, NULL)", cq(path));
+	return call_end(r, mount("/dev/null", path, NULL, MS_BIND, NULL));
+}
+
+static bool read_only_path(struct reply *r, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return true;
+	/* A bind of itself, then that bind made read-only: a plain remount
+	 * would change the whole /proc mount. */
+	call_begin(r, "mount(%s, %s, NULL, MS_BIND|MS_REC, NULL)", cq(path), cq(path));
+	if (!call_end(r, mount(path, path, NULL, MS_BIND | MS_REC, NULL)))
+		return false;
+	call_begin(r, "mount(NULL, %s, NULL, MS_BIND|MS_REMOUNT|MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)", cq(path));
+	return call_end(r, mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+}
+
+void do_mask(struct reply *r, struct request *rq)
+{
+	bool read_only = false;
+
+	for (int i = 0; i < rq->argc; i++) {
+		const char *path = rq->argv[i];
+		if (strcmp(path, "--") == 0) {
+			read_only = true;
 			continue;
-		/* A bind of itself, then that bind made read-only: a plain remount
-		 * would change the whole /proc mount. */
-		call_begin(r, "mount(%s, %s, NULL, MS_BIND|MS_REC, NULL)", cq(path), cq(path));
-		if (!call_end(r, mount(path, path, NULL, MS_BIND | MS_REC, NULL)))
+		}
+		if (path[0] != '/') {
+			reply_error(r, "MASK takes absolute paths");
 			return;
-		call_begin(r, "mount(NULL, %s, NULL, MS_BIND|MS_REMOUNT|MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)", cq(path));
-		if (!call_end(r, mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)))
+		}
+		if (!(read_only ? read_only_path(r, path) : mask_path(r, path)))
 			return;
 	}
 }

@@ -127,6 +127,17 @@ export function capNames(hex: string): string[] {
   return names;
 }
 
+/**
+ * What the mask step hides and what it makes read-only: runc's maskedPaths and
+ * readonlyPaths (the config.json `runc spec` writes) and Docker's additions, the same lists
+ * the OCI export writes. A path a kernel lacks is skipped.
+ */
+export const MASKED_PATHS = [
+  '/proc/acpi', '/proc/asound', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+] as const;
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'] as const;
+
 /** Resource limits the rlimit step sets (getrlimit(2)), by the name prlimit(1) uses, with /proc/<pid>/limits' row for each. */
 export const RLIMITS = { nofile: 'Max open files', nproc: 'Max processes', core: 'Max core file size', fsize: 'Max file size', memlock: 'Max locked memory' } as const;
 export type Rlimit = keyof typeof RLIMITS;

@@ -2,6 +2,7 @@
 // covered (an empty tmpfs, or /dev/null), and what it may read but never change is bound
 // read-only. Files of /proc and /sys, so both must be mounted in here first, and /dev for
 // its /dev/null.
+import { MASKED_PATHS, READONLY_PATHS } from '../protocol/kernel.ts';
 import { need, refusal } from './state.ts';
 import { fromReply, succeeded, type StepModule } from './step.ts';
 
@@ -22,7 +23,7 @@ export const mask: StepModule<'mask'> = {
     return null;
   },
   async run(_p, ctx) {
-    const out = fromReply(await ctx.helper.request('MASK', []));
+    const out = fromReply(await ctx.helper.request('MASK', [...MASKED_PATHS, '--', ...READONLY_PATHS]));
     if (succeeded(out)) ctx.state.masked = true;
     return out;
   },
