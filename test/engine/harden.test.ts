@@ -2,6 +2,7 @@
 // /proc/<pid>/status for its capability sets, no_new_privs and seccomp mode, its mountinfo
 // for the masks; then what the shell may still do, tried for real.
 import { describe, expect, it } from 'vitest';
+import { inside } from '../../lab-server/src/course/tasks.ts';
 import type { Session } from '../../lab-server/src/session/session.ts';
 import { typeAndCapture } from '../../lab-server/src/session/terminal.ts';
 import { mountinfo } from '../../lab-server/src/sys/proc.ts';
@@ -58,7 +59,28 @@ describe('hardening steps', () => {
     expect(out).toMatch(/^unshare=159$/m);
     expect(out).toMatch(/^chroot=1$/m);
     expect(out).toMatch(/^sys=1$/m);
+    // open_by_handle_at is in the filter too: handle's child dies of SIGSYS, handle reports it.
+    console.log(await typeAndCapture(s, 'handle /dev/null', 15_000));
+    expect((await inside(s, ['cat', '/tmp/handle.result'])).trim()).toBe('refused: open_by_handle_at: killed by SIGSYS (seccomp filter)');
   }, 30_000);
+
+  it('opens a file by its handle with CAP_DAC_READ_SEARCH, and gets EPERM once it is dropped', async () => {
+    const report = async (s: Session, cmd: string) => {
+      console.log(await typeAndCapture(s, cmd, 15_000));
+      return (await inside(s, ['cat', '/tmp/handle.result'])).trim();
+    };
+    const all = await open();
+    await jail(all);
+    await must(all, 'exec', { argv: ['/bin/sh'] });
+    // The session's overlay makes no handles; the tmpfs on /dev does.
+    expect(await report(all, 'handle /etc/passwd')).toBe('failed: name_to_handle_at: Operation not supported (errno EOPNOTSUPP)');
+    expect(await report(all, 'handle /dev/null')).toBe('opened /dev/null by handle');
+    const runc = await open();
+    await jail(runc);
+    await must(runc, 'caps', { keep: 'runc' });
+    await must(runc, 'exec', { argv: ['/bin/sh'] });
+    expect(await report(runc, 'handle /dev/null')).toBe('refused: open_by_handle_at: Operation not permitted (errno EPERM)');
+  }, 45_000);
 
   it("answers denied calls with EPERM when asked to, as Docker's profile does", async () => {
     const s = await open();

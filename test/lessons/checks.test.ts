@@ -2,7 +2,7 @@
 // shell, but with the one thing the task is about left out or done wrong, and the check must
 // stay false though a weaker version of its evidence is there.
 import { describe, expect, it } from 'vitest';
-import { solveTask, taskDone, typeSolution } from '../../lab-server/src/course/tasks.ts';
+import { inside, solveTask, taskDone, typeSolution } from '../../lab-server/src/course/tasks.ts';
 import { loadLesson } from '../../lab-server/src/lessons/load.ts';
 import type { Lesson, Task } from '../../lab-server/src/protocol/lesson.ts';
 import type { Session } from '../../lab-server/src/session/session.ts';
@@ -71,5 +71,24 @@ describe('checks that the easy way cannot pass', () => {
     await typeSolution(s, member);
     await sleep(200);
     expect(await taskDone(s, member)).toBe(false);
+  });
+
+  it('harden: a file opened by handle, with the capability and no filter, is not ticked', async () => {
+    const s = await open();
+    const kept = new Set(['caps', 'no-new-privs', 'seccomp']);
+    const lesson = await playUpToShell(s, 'harden', (step) => (kept.has(step.kind) ? null : step));
+    const handle = task(lesson, 'no-handle');
+    await typeSolution(s, handle);
+    expect((await inside(s, ['cat', '/tmp/handle.result'])).trim()).toBe('opened /dev/null by handle');
+    expect(await taskDone(s, handle)).toBe(false);
+  });
+
+  it('breakout: a file on the overlay, which makes no handle, is not ticked', async () => {
+    const s = await open();
+    const lesson = await playUpToShell(s, 'breakout');
+    const handle = task(lesson, 'handle');
+    await typeSolution(s, { ...handle, solution: 'handle /etc/passwd' });
+    expect((await inside(s, ['cat', '/tmp/handle.result'])).trim()).toMatch(/^failed: name_to_handle_at: .*EOPNOTSUPP/);
+    expect(await taskDone(s, handle)).toBe(false);
   });
 });
