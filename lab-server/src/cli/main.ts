@@ -31,8 +31,10 @@ addSeatOptions(program
   .description("run a lesson's steps in order, as a student would, and print each result")
   .option('--json', 'one JSON object per step')
   .option('--exec <cmd>', "after the last step, type CMD into the container's shell and print its output")
-  .option('--dir <path>', 'the folder that holds the lesson (default: lessons/ of this checkout)'), number)
-  .action(async (lesson: string, o: { json?: boolean; exec?: string; dir?: string }) => process.exit(await play(lesson, { ...program.opts(), ...o })));
+  .option('--dir <path>', 'the folder that holds the lesson (default: lessons/ of this checkout)')
+  .option('--export <dir>', 'after the last step, write what the lesson built to DIR: an OCI bundle for runc or crun, and run.sh')
+  .option('--cgroups-path <path>', "the bundle's linux.cgroupsPath (default: stepbox-<lesson> under this process's own group)"), number)
+  .action(async (lesson: string, o: { json?: boolean; exec?: string; dir?: string; export?: string; cgroupsPath?: string }) => process.exit(await play(lesson, { ...program.opts(), ...o })));
 
 addSeatOptions(program
   .command('serve')

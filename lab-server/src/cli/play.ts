@@ -8,6 +8,9 @@ import { notHere, solveTask, taskDone, typeSolution } from '../course/tasks.ts';
 import { lessonNotHere } from '../course/fits.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { mainCall } from '../protocol/calls.ts';
+import { defaultCgroupsPath, writeBundle } from '../export/bundle.ts';
+import { specOf } from '../export/spec.ts';
+import { defaultDisk, imageDir } from '../rootfs/images.ts';
 import { reapOnExit } from './reap-on-exit.ts';
 import { seatsFrom, type SeatCliOptions } from './seat-options.ts';
 
@@ -18,6 +21,9 @@ interface PlayOptions extends SeatCliOptions {
   dir?: string;
   image?: string;
   cgroupParent?: string;
+  /** Write what the lesson built to this folder: an OCI bundle and run.sh. */
+  export?: string;
+  cgroupsPath?: string;
 }
 
 const ms = (ns: number) => `${(ns / 1e6).toFixed(2)} ms`;
@@ -81,6 +87,12 @@ export async function play(id: string, opts: PlayOptions): Promise<number> {
         if (!done) failed = true;
       }
       if (failed) break;
+    }
+    if (opts.export && !failed) {
+      const spec = specOf(lab.image, course.progress().steps.map((s) => ({ kind: course.step(s.id)!.kind, params: { ...course.step(s.id)!.params, ...s.params } })));
+      const cgroupsPath = opts.cgroupsPath ?? defaultCgroupsPath(lab.cgroups.host, `stepbox-${lesson.id}`);
+      writeBundle(resolve(opts.export), spec, { lesson: lesson.id, cgroupsPath, disk: defaultDisk(imageDir(lesson.image)) });
+      console.log(`exported to ${resolve(opts.export)}: config.json, rootfs/, run.sh`);
     }
     if (opts.exec && !failed) {
       if (session.state.phase !== 'running') {
