@@ -18,6 +18,7 @@ import { Guard, type Role } from './guard.ts';
 import type { Room } from './room.ts';
 import { Hub } from './hub.ts';
 import { defaultMaxSessions, maxConnections } from './limits.ts';
+import { exportSession } from './export-route.ts';
 import { serveStatic } from './static.ts';
 import { parseTarget } from './target.ts';
 import { openMirror } from './mirror.ts';
@@ -163,6 +164,11 @@ export class LabServer {
     if (url.path === '/api/source/steps.c') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       return void res.end(readFileSync(SOURCE));
+    }
+    const exported = /^\/api\/export\/([A-Za-z0-9_-]{24})\.tar\.gz$/.exec(url.path);
+    if (exported) {
+      const own = who.role === 'instructor' ? () => true : (entry: string) => this.opts.workshop?.student(who.student)?.entry === entry;
+      return exportSession(this.hub, exported[1]!, own, res);
     }
     if (url.path.startsWith('/api/')) return void res.writeHead(404).end();
     serveStatic(url.path, res);
