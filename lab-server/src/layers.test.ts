@@ -22,10 +22,11 @@ const MAY_USE: Record<string, string[]> = {
   steps: pieces,
   session: ['steps', ...pieces],
   lessons: ['rootfs', 'cgroup', 'protocol'],
+  export: ['rootfs', 'cgroup', 'protocol'],
   course: ['lessons', 'session', 'steps', ...pieces],
-  server: ['course', 'lessons', 'session', 'steps', ...pieces],
-  workshop: ['server', 'course', 'lessons', 'session', 'steps', ...pieces],
-  cli: ['workshop', 'server', 'course', 'lessons', 'session', 'steps', ...pieces],
+  server: ['export', 'course', 'lessons', 'session', 'steps', ...pieces],
+  workshop: ['server', 'export', 'course', 'lessons', 'session', 'steps', ...pieces],
+  cli: ['workshop', 'server', 'export', 'course', 'lessons', 'session', 'steps', ...pieces],
 };
 
 function files(dir: string, ext: RegExp): string[] {
