@@ -16,4 +16,13 @@
 #define FLAGS(x)    (x), #x             /* a flag value and, as text, the code run */
 #define COUNT(a)    (sizeof(a) / sizeof((a)[0]))
 
+/* A kernel constant with its name, as a request names it: a capability, a syscall. */
+struct named {
+	int value;
+	const char *name;
+};
+
+/* The entry of `table` called `name`, or NULL. */
+const struct named *find_named(const struct named *table, size_t n, const char *name);
+
 #endif

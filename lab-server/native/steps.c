@@ -581,7 +581,7 @@ void do_mask(struct reply *r, struct request *rq)
  * and inheritable become the kept ones and the ambient set is emptied. When
  * root execs the shell, the kernel gives it what the bounding set still holds.
  */
-static const struct { int cap; const char *name; } capabilities[] = {
+static const struct named capabilities[] = {
 	{ FLAGS(CAP_CHOWN) }, { FLAGS(CAP_DAC_OVERRIDE) }, { FLAGS(CAP_DAC_READ_SEARCH) },
 	{ FLAGS(CAP_FOWNER) }, { FLAGS(CAP_FSETID) }, { FLAGS(CAP_KILL) }, { FLAGS(CAP_SETGID) },
 	{ FLAGS(CAP_SETUID) }, { FLAGS(CAP_SETPCAP) }, { FLAGS(CAP_LINUX_IMMUTABLE) },
@@ -603,17 +603,15 @@ void do_caps(struct reply *r, struct request *rq)
 	uint64_t keep = 0;
 
 	for (int i = 0; i < rq->argc; i++) {
-		size_t k = 0;
-		while (k < COUNT(capabilities) && strcmp(capabilities[k].name, rq->argv[i]) != 0)
-			k++;
-		if (k == COUNT(capabilities)) {
+		const struct named *cap = find_named(capabilities, COUNT(capabilities), rq->argv[i]);
+		if (!cap) {
 			reply_error(r, "CAPS takes capability names, not %.40s", rq->argv[i]);
 			return;
 		}
-		keep |= 1ULL << capabilities[k].cap;
+		keep |= 1ULL << cap->value;
 	}
 	for (size_t k = 0; k < COUNT(capabilities); k++) {
-		int cap = capabilities[k].cap;
+		int cap = capabilities[k].value;
 		/* Not kept, and still there: a kernel older than the cap lacks it. */
 		if ((keep & (1ULL << cap)) || prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
 			continue;
@@ -658,8 +656,8 @@ void do_no_new_privs(struct reply *r, struct request *rq)
 #elif defined(__aarch64__)
 #define SECCOMP_ARCH AUDIT_ARCH_AARCH64
 #endif
-#define SYSCALL(n) { #n, __NR_##n }
-static const struct { const char *name; int nr; } denyable[] = {
+#define SYSCALL(n) { __NR_##n, #n }
+static const struct named denyable[] = {
 	SYSCALL(keyctl), SYSCALL(add_key), SYSCALL(request_key), SYSCALL(unshare),
 	SYSCALL(setns), SYSCALL(mount), SYSCALL(umount2), SYSCALL(pivot_root),
 	SYSCALL(chroot), SYSCALL(kexec_load), SYSCALL(open_by_handle_at),
@@ -686,14 +684,12 @@ void do_seccomp(struct reply *r, struct request *rq)
 		return;
 	}
 	for (int i = 1; i < rq->argc; i++) {
-		size_t k = 0;
-		while (k < COUNT(denyable) && strcmp(denyable[k].name, rq->argv[i]) != 0)
-			k++;
-		if (k == COUNT(denyable)) {
+		const struct named *call = find_named(denyable, COUNT(denyable), rq->argv[i]);
+		if (!call) {
 			reply_error(r, "SECCOMP cannot deny %.40s", rq->argv[i]);
 			return;
 		}
-		nr[deny++] = denyable[k].nr;
+		nr[deny++] = call->value;
 	}
 	/* [0] the architecture, or kill: its numbers would mean other calls. */
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));

@@ -95,3 +95,11 @@ void die_with_parent(void)
 	if (getppid() != parent)
 		_exit(1);
 }
+
+const struct named *find_named(const struct named *table, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
+	return NULL;
+}

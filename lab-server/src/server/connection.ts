@@ -260,7 +260,8 @@ export class Connection implements Attachment {
       this.timers.every(SNAPSHOT_REFRESH_MS, () => this.refreshSnapshot());
       this.timers.every(METRICS_MS, () => this.sendMetrics());
       this.timers.every(TASK_CHECK_MS, () => this.checkTasks());
-      this.timers.every(IDLE_CHECK_MS, () => this.checkIdle());
+      // Only seats are frozen and put away when idle: a lab without them needs no watch.
+      if (this.hub.lab.seated) this.timers.every(IDLE_CHECK_MS, () => this.checkIdle());
     }
     this.idleSaid = null;
     const rebuilt = this.rebuilt;
