@@ -8,6 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
+import { precompress } from './precompress.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -16,12 +17,15 @@ export default defineConfig({
   // Relative asset URLs: the page works whatever path the server mounts it at.
   base: './',
   // No svelte.config.js: the defaults (TypeScript in <script lang="ts">, runes) are what we use.
-  plugins: [svelte({ configFile: false })],
+  plugins: [svelte({ configFile: false }), precompress(here('dist'))],
   build: {
     outDir: here('dist'),
     emptyOutDir: true,
     target: 'es2022',
     // xterm alone is ~400 kB; the page is served from localhost, so one bundle is fine.
     chunkSizeWarningLimit: 1200,
+    // Brotli at its highest level takes a second or two at the end of the build, on
+    // purpose (web/precompress.ts): not worth a warning in every build's output.
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
 });

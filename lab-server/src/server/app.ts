@@ -171,7 +171,7 @@ export class LabServer {
       return exportSession(this.hub, exported[1]!, own, res);
     }
     if (url.path.startsWith('/api/')) return void res.writeHead(404).end();
-    serveStatic(url.path, res);
+    serveStatic(url.path, res, req.headers['accept-encoding']);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
