@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replayPlan } from './playthrough.ts';
+import { Playthrough, replayPlan } from './playthrough.ts';
 
 const lesson = { id: 'book', steps: ['01-clone', '02-map', '03-mount'].map((id) => ({ id })) } as Parameters<typeof replayPlan>[0];
 
@@ -17,5 +17,22 @@ describe('replayPlan', () => {
   it("ignores progress from another lesson", () => {
     const other = { lesson: 'cg-memory', steps: [{ id: '01-clone', params: { flags: [] } }], tasks: ['01-clone/look'] };
     expect(replayPlan(lesson, other, 1)).toEqual({ lesson: 'book', steps: [{ id: '01-clone' }], tasks: [] });
+  });
+});
+
+describe('a parameter that says which step it is', () => {
+  const steps = [{ id: '01-mount-sys', kind: 'mount', params: { fs: 'sys' }, tasks: [] }];
+  // Only what the refusal path touches: a step that would run must not get here.
+  const session = {
+    refused: (kind: string, refusal: { en: string }, stepId: string) => ({ ok: false, kind, stepId, refusal, calls: [], checks: [] }),
+    run: () => {
+      throw new Error('ran a step whose identity was changed');
+    },
+  };
+
+  it("is kept: a mount of /sys asked to mount /proc is refused, with the student's reason", async () => {
+    const play = new Playthrough({ id: 'x', steps } as never, session as never);
+    const r = await play.run('01-mount-sys', { fs: 'proc' });
+    expect(r?.refusal?.en).toMatch(/^This step's fs is "sys": it is what the step is/);
   });
 });

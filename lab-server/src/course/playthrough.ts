@@ -3,6 +3,7 @@
 // may run all come from here, so each rule is said once.
 import type { Lesson, LessonStep } from '../protocol/lesson.ts';
 import type { StepResult } from '../protocol/results.ts';
+import { FIXED_PARAMS } from '../protocol/steps.ts';
 import { evaluate } from '../lessons/expect.ts';
 import type { Session } from '../session/session.ts';
 import { taskDone } from './tasks.ts';
@@ -67,7 +68,10 @@ export class Playthrough {
     if (!step) return undefined;
     const missing = this.lesson.steps.slice(0, index).find((s) => !this.results.get(s.id)?.ok);
     let result: StepResult;
-    if (missing) {
+    const fixed = (FIXED_PARAMS[step.kind] ?? []).find((k) => params && k in params && JSON.stringify(params[k]) !== JSON.stringify(step.params[k]));
+    if (fixed) {
+      result = this.session.refused(step.kind, { code: 'fixed-param', en: `This step's ${fixed} is ${JSON.stringify(step.params[fixed])}: it is what the step is, and the steps after it count on it.`, zh: `这一步的 ${fixed} 是 ${JSON.stringify(step.params[fixed])}：它决定了这是哪一步，后面的步骤都依赖它。` }, stepId);
+    } else if (missing) {
       result = this.session.refused(step.kind, { code: 'out-of-order', en: `Run "${missing.title.en}" first: each step builds on the ones before it.`, zh: `请先运行“${missing.title.zh}”：每一步都建立在前面的步骤之上。` }, stepId);
     } else {
       result = await this.session.run({ kind: step.kind, params: { ...step.params, ...params } }, stepId);

@@ -109,6 +109,13 @@ export const StepParams = {
 } as const;
 
 export type StepKind = keyof typeof StepParams;
+
+/**
+ * Parameters that say which step it is, not how it runs: "mount /sys" with another
+ * filesystem would be a different step, which the lesson's later steps do not count on.
+ * The page shows them without an editor, and the server keeps the lesson's value.
+ */
+export const FIXED_PARAMS: Partial<Record<StepKind, readonly string[]>> = { mount: ['fs'], 'cgroup-join': ['controller'] };
 export const STEP_KINDS = Object.keys(StepParams) as StepKind[];
 export type ParamsOf<K extends StepKind> = z.infer<(typeof StepParams)[K]>;
 
