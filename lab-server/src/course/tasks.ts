@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { release as osRelease } from 'node:os';
 import { join } from 'node:path';
 import { STEPPER } from '../helper/client.ts';
 import { COUNTERS, type Controller, type Counter } from '../protocol/kernel.ts';
@@ -10,7 +11,7 @@ import type { Session } from '../session/session.ts';
 import { isAlive, onlineCpus } from '../sys/proc.ts';
 import { perfCountCgroup } from '../sys/ffi.ts';
 import { escaped, stayedInside } from './escape.ts';
-import { groupFile, type Task } from '../protocol/lesson.ts';
+import { groupFile, kernelAtLeast, type Task } from '../protocol/lesson.ts';
 import type { Said } from '../protocol/results.ts';
 import { typeAndCapture } from '../session/terminal.ts';
 
@@ -116,7 +117,11 @@ async function perfHolds(session: Session, check: Extract<Task['check'], { kind:
  * Why a task cannot be done on this machine, or null when it can: a check of a group file
  * of one cgroup version only, where that controller is on the other.
  */
-export function notHere(session: Session, task: Task): Said | null {
+export function notHere(session: Session, task: Task, release = osRelease()): Said | null {
+  const k = task.minKernel;
+  if (k && !kernelAtLeast(release, k.version)) {
+    return { en: `it needs Linux ${k.version} or later, and this machine runs ${release}: ${k.why.en}`, zh: `它需要 Linux ${k.version} 或更新的内核，而这台机器运行的是 ${release}：${k.why.zh}` };
+  }
   const c = task.check;
   if (c.kind !== 'file' || c.cgroup === undefined) return null;
   const group = groupFile(c.path);

@@ -122,9 +122,18 @@ export const Task = z
     check: TaskCheck,
     /** What a student could type; `stepbox play` types it to prove the task can be done. */
     solution: z.string().min(1).max(2000),
+    /** The oldest kernel that can do it, and why: on an older one the task is skipped, saying so. */
+    minKernel: z.object({ version: z.string().regex(/^\d+\.\d+$/, 'a version like 6.6'), why: Said }).strict().optional(),
   })
   .strict();
 export type Task = z.infer<typeof Task>;
+
+/** Is a kernel release (`uname -r`, e.g. "6.1.0-57-amd64") at least `version` ("6.6")? */
+export function kernelAtLeast(release: string, version: string): boolean {
+  const [a = 0, b = 0] = release.split(/[.-]/).map(Number);
+  const [x = 0, y = 0] = version.split('.').map(Number);
+  return a > x || (a === x && b >= y);
+}
 
 export const StepFront = z
   .object({
