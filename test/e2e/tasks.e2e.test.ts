@@ -154,7 +154,9 @@ describe('a task left open', () => {
       const page = await context.newPage();
       await page.goto(lab.url);
       await page.goto(`${lab.origin}/#/ns-uts`);
-      await expect.poll(() => page.locator('article[data-step-id]').count()).toBe(2);
+      // A fresh context loads the page and the lesson cold: on a busy machine that took
+      // longer than a poll's default 5 s once.
+      await expect.poll(() => page.locator('article[data-step-id]').count(), { timeout: 20_000 }).toBe(2);
       await page.locator('.topbar .run-all').click();
       await expect.poll(() => page.locator('#step-02-exec .tasks').getAttribute('data-watched'), { timeout: 30_000 }).toBe('true');
       await shell(page, 'echo lab > /proc/sys/kernel/domainname');
