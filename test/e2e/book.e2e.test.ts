@@ -4,11 +4,29 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SHOTS, screen, useBrowserLab } from './harness.ts';
 
 const lab = useBrowserLab();
+
+/**
+ * The first line of a step's code box that has the class given (and matches `text`, if
+ * given): its text, whether the box shows it whole without scrolling, and how far its
+ * middle is from the box's middle.
+ */
+function lineInBox(cell: Locator, selector: string, text?: RegExp) {
+  return cell.locator('.source .code').evaluate(
+    (box, [sel, source]) => {
+      const line = [...box.querySelectorAll<HTMLElement>(sel)].find((l) => source === null || new RegExp(source).test(l.innerText));
+      if (!line) return null;
+      const b = box.getBoundingClientRect();
+      const l = line.getBoundingClientRect();
+      return { text: line.innerText, shown: l.top >= b.top && l.bottom <= b.bottom, offCentre: Math.abs((l.top + l.bottom) / 2 - (b.top + b.bottom) / 2), height: b.height };
+    },
+    [selector, text?.source ?? null] as const,
+  );
+}
 
 describe('the book lesson in a browser', () => {
   let context: BrowserContext;
@@ -38,7 +56,16 @@ describe('the book lesson in a browser', () => {
     // A later step cannot be run before the earlier ones.
     expect(await page.locator(`#step-${ids[1]} button.run`).isDisabled()).toBe(true);
 
-    for (const id of ids) {
+    // Before it runs, the first step's code is open at the clone it will make, not at the
+    // time namespace's helper its region starts with; nothing is marked yet.
+    const first = page.locator(`#step-${ids[0]}`);
+    await expect.poll(() => first.locator('.source .code .line').count()).toBeGreaterThan(0);
+    expect(await first.locator('.source .code .line.main, .source .code .line.ran').count()).toBe(0);
+    await expect.poll(async () => (await first.locator('.source .code').evaluate((box) => box.scrollTop)) > 0).toBe(true);
+    const before = await lineInBox(first, '.line', /= clone\(child_main/);
+    expect(before?.shown, "the clone line is outside step 1's code box before it runs").toBe(true);
+
+    for (const [i, id] of ids.entries()) {
       const cell = page.locator(`#step-${id}`);
       await cell.locator('button.run').click();
       await page.waitForFunction((sel) => document.querySelector(sel)?.matches('.ok, .failed, .refused') ?? false, `#step-${id} .badge`, { timeout: 30_000 });
@@ -46,6 +73,18 @@ describe('the book lesson in a browser', () => {
       expect(ok, `step ${id} did not succeed:\n${await cell.innerText()}`).toBe(1);
       // Every call the step made is listed with the kernel's answer.
       expect(await cell.locator('.calls .call').count(), `step ${id} shows no calls`).toBeGreaterThan(0);
+      if (i === 0) {
+        // The code box of the step that just ran highlights its clone() and centres it,
+        // as a student sees it without scrolling.
+        await expect.poll(() => cell.locator('.source .code .line.main').count()).toBeGreaterThan(0);
+        const main = await lineInBox(cell, '.line.main');
+        expect(main?.text).toMatch(/\bclone\(child_main/);
+        expect(main?.shown, 'the clone line is outside the visible code box').toBe(true);
+        expect(main!.offCentre).toBeLessThan(main!.height / 4);
+        await cell.locator('.source').evaluate((el) => el.scrollIntoView({ block: 'center' }));
+        await page.waitForTimeout(150);
+        await page.screenshot({ path: join(SHOTS, 'step-code.png') });
+      }
     }
 
     await expect.poll(() => page.locator('.topbar .progress-text').textContent()).toBe('20 of 20 steps');
@@ -216,4 +255,63 @@ describe('another origin', () => {
       await context.close();
     }
   });
+});
+
+describe('the end of the book lesson', () => {
+  test('after the last step, a summary of what the kernel says was built, and where to go next', async () => {
+    const context = await lab.browser.newContext({ viewport: { width: 1280, height: 720 }, colorScheme: 'light', locale: 'en-US' });
+    try {
+      const page = await context.newPage();
+      page.on('pageerror', (e) => console.error('page error:', e.message));
+      await page.goto(lab.url);
+      await page.locator('article[data-step-id]').first().waitFor();
+      const end = page.getByRole('region', { name: 'Lesson complete' });
+      expect(await end.count()).toBe(0);
+
+      await page.locator('.topbar .run-all').click();
+      await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 90_000 }).toBe('20 of 20 steps');
+      await end.waitFor();
+      // Said once to a screen reader, as it appears.
+      await expect.poll(() => page.getByTestId('lesson-news').textContent()).toBe('Lesson complete: all 20 steps ran. A summary follows the last step.');
+
+      // From the kernel's snapshot: the book's clone and unshare make six namespaces, and the
+      // container sits in the lab's group of every controller its second code block joins.
+      const ns = end.locator('[data-part=ns]');
+      expect(await ns.getAttribute('data-count')).toBe('6');
+      expect(await ns.locator('code').allInnerTexts()).toHaveLength(6);
+      expect(Number(await end.locator('[data-part=cg]').getAttribute('data-count'))).toBeGreaterThanOrEqual(6);
+      expect(await end.locator('[data-part=fs]').getAttribute('data-root')).toBe('pivoted');
+      expect(await end.locator('[data-part=en] dd').innerText()).toMatch(/runs, pid 1 inside$/);
+
+      // The calls add up to what each step says it made.
+      const perStep = await page.$$eval('article[data-step-id] .outcome h3 .summary', (els) => els.map((e) => e.textContent ?? ''));
+      expect(perStep).toHaveLength(20);
+      const sum = perStep.reduce((n, text) => n + Number(/^(\d+) calls?/.exec(text)![1]), 0);
+      expect(Number(await end.locator('[data-figure=calls] dd').innerText())).toBe(sum);
+      expect(await end.locator('[data-figure=kernel-time] dd').innerText()).toMatch(/^[\d.]+ (ns|µs|ms|s)$/);
+      expect(await end.locator('[data-figure=tasks] dd').innerText()).toMatch(/^\d+ of \d+$/);
+      // Run all was clicked on this page, so it knows how long the lesson took.
+      expect(await end.locator('[data-figure=time] dd').innerText()).toMatch(/^\d+ (s|min)/);
+
+      const session = await page.evaluate(() => sessionStorage.getItem('stepbox.session.book'));
+      expect(await end.getByRole('link', { name: 'Download what you built' }).getAttribute('href')).toBe(`/api/export/${session}.tar.gz`);
+      const next = end.locator('.next a');
+      expect(await next.evaluateAll((links) => links.map((a) => a.getAttribute('href')))).toEqual(['#/ns-pid', '#/cg-memory', '#/harden', '#/overlay', '#/engine']);
+
+      // The picture for the docs: the summary from its title, just under the top bar.
+      await end.evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 60));
+      await page.waitForTimeout(200);
+      await page.screenshot({ path: join(SHOTS, 'lesson-end.png') });
+
+      // The next lesson is one Tab away from the download, and Enter opens it.
+      await end.getByRole('link', { name: 'Download what you built' }).focus();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('href'))).toBe('#/ns-pid');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('.notebook h1').innerText()).toMatch(/^PID namespace/);
+      expect(await end.count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  }, 150_000);
 });

@@ -52,8 +52,15 @@ export function inode(link: string | null): string {
 export function formatOffset(sec: number, units: { d: string; h: string; min: string; s: string }): string {
   if (!Number.isInteger(sec)) return '';
   if (sec === 0) return `0 ${units.s}`;
+  return `${sec < 0 ? '−' : '+'}${formatSpan(Math.abs(sec), units)}`;
+}
+
+/** A length of time in whole seconds as its two largest units: 75 → "1 min 15 s", 7260 → "2 h 1 min". */
+export function formatSpan(sec: number, units: { d: string; h: string; min: string; s: string }): string {
+  if (!Number.isInteger(sec) || sec < 0) return '';
+  if (sec === 0) return `0 ${units.s}`;
   const parts: string[] = [];
-  let left = Math.abs(sec);
+  let left = sec;
   for (const [size, unit] of [[86_400, units.d], [3_600, units.h], [60, units.min], [1, units.s]] as const) {
     const n = Math.floor(left / size);
     left -= n * size;
@@ -61,7 +68,7 @@ export function formatOffset(sec: number, units: { d: string; h: string; min: st
     if (parts.length === 2) break;
   }
   while (parts.length > 1 && parts.at(-1)!.startsWith('0 ')) parts.pop();
-  return `${sec < 0 ? '−' : '+'}${parts.join(' ')}`;
+  return parts.join(' ');
 }
 
 /** A wait said roughly, as a person would: 40 → "40 s", 100 → "2 min", 7200 → "120 min". */

@@ -27,6 +27,7 @@ import { prefs } from './prefs.svelte.ts';
 import { LabSocket } from './socket.ts';
 import { TaskState } from './task-state.svelte.ts';
 import { chooseWatched } from './tasks.ts';
+import { lessonComplete } from './lesson-end.ts';
 import { Terminals } from './terminals.svelte.ts';
 
 /** `displaced`: another tab took the session; `expired`: a workshop put the unused seat away. Either waits for the student. */
@@ -83,6 +84,14 @@ export class Lab {
   announcement = $state.raw<{ n: number; result: StepResult } | null>(null);
   /** Set when a reload found its old container gone and the server made a new one. */
   sessionReplaced = $state(false);
+  /**
+   * When this page asked a fresh container for its first step, and when the result that
+   * finished the lesson arrived (Date.now()). Results carry a duration but no time of day,
+   * so how long a lesson took is measured here, from the first Run click; a page that
+   * re-attached a container already under way did not see it start and leaves both null.
+   */
+  startedAt = $state<number | null>(null);
+  finishedAt = $state<number | null>(null);
   /** The student's edited parameters of each step. */
   readonly drafts = new Drafts();
   /** What the server last said of the lesson's tasks, and which step the student looks at. */
@@ -92,6 +101,8 @@ export class Lab {
 
   readonly steps: LessonStep[] = $derived(this.lesson?.steps ?? []);
   readonly doneCount = $derived(this.steps.filter((s) => this.results[s.id]?.ok).length);
+  /** Every step has succeeded: the notebook ends with a summary. */
+  readonly complete = $derived(lessonComplete(this.steps, this.results));
   /**
    * The first step not done yet, as the server says (course/playthrough.ts): it and the
    * steps before it may run; what Shift+Enter and "Run all" continue from.
@@ -134,6 +145,8 @@ export class Lab {
     this.attention = null;
     this.announcement = null;
     this.sessionReplaced = false;
+    this.startedAt = null;
+    this.finishedAt = null;
     this.rebuilt = null;
     this.seatIdle = null;
     this.tasks.focused = null;
@@ -265,6 +278,8 @@ export class Lab {
     if (msg.session !== this.sessionId) {
       this.tasks.forget();
       this.live.forget();
+      this.startedAt = null;
+      this.finishedAt = null;
     }
     this.sessionId = msg.session;
     this.lesson = msg.lesson;
@@ -312,6 +327,7 @@ export class Lab {
     this.phase = r.phase;
     if (r.phase !== 'exited') this.exitInfo = null;
     this.lastRan = r.stepId ?? this.lastRan;
+    if (this.complete && this.finishedAt === null) this.finishedAt = Date.now();
     if (this.running === r.stepId || this.requested === r.stepId) {
       this.running = null;
       this.requested = null;
@@ -349,6 +365,7 @@ export class Lab {
     if (!this.socket?.isOpen || this.busy || !this.unlocked(stepId)) return false;
     this.attention = null;
     this.requested = stepId;
+    this.noteStart();
     this.socket.send({ t: 'run', stepId, params });
     return true;
   }
@@ -372,7 +389,13 @@ export class Lab {
     // An edit that does not validate stops the run at its step, where the problem is shown.
     if (!validate(step.kind, params, prefs.lang).ok) return this.stopRunAll(step.id);
     this.requested = step.id;
+    this.noteStart();
     this.socket.send({ t: 'run', stepId: step.id, params });
+  }
+
+  /** The first run asked of a container with no result yet starts the lesson's clock. */
+  private noteStart(): void {
+    if (this.startedAt === null && Object.keys(this.results).length === 0) this.startedAt = Date.now();
   }
 
   private stopRunAll(at: string | null): void {
