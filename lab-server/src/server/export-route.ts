@@ -25,7 +25,10 @@ export function exportSession(hub: Hub, id: string, allowed: (entryId: string) =
   // Under the lab's own run-time folder: a crash leaves it to the next start's cleanup.
   mkdirSync(poolDir(), { recursive: true });
   const dir = mkdtempSync(join(poolDir(), 'export-'));
+  let finished = false;
   const done = () => {
+    if (finished) return;
+    finished = true;
     busy = false;
     rmSync(dir, { recursive: true, force: true });
   };
@@ -41,5 +44,10 @@ export function exportSession(hub: Hub, id: string, allowed: (entryId: string) =
   const tar = spawn('tar', ['-C', dir, '--numeric-owner', '-cz', play.lesson.id], { stdio: ['ignore', 'pipe', 'ignore'] });
   tar.stdout.pipe(res);
   tar.on('close', done);
+  // No tar on the machine: the answer ends short rather than the server falling over.
+  tar.on('error', () => {
+    done();
+    res.destroy();
+  });
   res.on('close', () => tar.kill());
 }
