@@ -2,7 +2,7 @@
 // new sessions per second, sockets, and sockets that never say hello. Over a cap the page
 // is told why in both languages, and nothing half-made is left.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { sleep, until } from '../support/lab.ts';
 import { PageClient, type Message } from '../support/page-client.ts';
@@ -94,12 +94,20 @@ describe('requests', () => {
 describe('rate', () => {
   it('resets faster than the lab makes sessions are refused, and the tab keeps a working session', async () => {
     const a = await welcomed();
+    onTestFinished(() => a.close());
     const from = a.messages.length;
+    const t0 = performance.now();
     for (let i = 0; i < 12; i++) a.send({ t: 'reset' });
-    await until(() => a.messages.slice(from).filter((m) => m.t === 'error' || m.t === 'welcome').length === 12, 10_000);
+    await until(() => a.messages.slice(from).filter((m) => m.t === 'error' || m.t === 'welcome').length === 12, 20_000);
+    const elapsed = performance.now() - t0;
     const answers = a.messages.slice(from).filter((m) => m.t === 'error' || m.t === 'welcome');
+    expect(answers).toHaveLength(12);
     const refused = answers.filter((m) => m.t === 'error');
-    expect(refused.length).toBeGreaterThan(0);
+    // The limit is a burst of 8, then 4 a second, taken as each reset's turn comes. On a
+    // machine that makes a session slower than that (a busy CI run), the lab itself is the
+    // limit and nothing is too fast: then the 12 must have taken at least the 1 s the
+    // limit would have made them wait.
+    if (refused.length === 0) expect(elapsed, 'no reset refused, though the lab made sessions faster than its limit').toBeGreaterThanOrEqual(900);
     for (const m of refused) expect(said(m)).toMatchObject({ code: 'too-fast', en: expect.stringMatching(/faster than the lab makes them/), zh: expect.stringMatching(/太快/) });
     // A refused reset reaps nothing: the tab still has a session, and it runs steps.
     await a.run('01-clone');
