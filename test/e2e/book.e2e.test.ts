@@ -315,3 +315,70 @@ describe('the end of the book lesson', () => {
     }
   }, 150_000);
 });
+
+describe('the kernel panel follows the steps', () => {
+  test('at 1280×720 a step opens the section it changed, brings it into the panel and marks what is new', async () => {
+    const context = await lab.browser.newContext({ viewport: { width: 1280, height: 720 }, colorScheme: 'light', locale: 'en-US' });
+    try {
+      const page = await context.newPage();
+      page.on('pageerror', (e) => console.error('page error:', e.message));
+      await page.goto(lab.url);
+      await page.locator('article[data-step-id]').first().waitFor();
+      await page.locator('details[data-section="namespaces"]').waitFor();
+
+      const run = async (id: string) => {
+        const cell = page.locator(`#step-${id}`);
+        await cell.locator('button.run').click();
+        await page.waitForFunction((sel) => document.querySelector(sel)?.matches('.ok, .failed, .refused') ?? false, `#step-${id} .badge`, { timeout: 30_000 });
+        expect(await cell.locator('.badge.ok').count(), `step ${id} did not succeed:\n${await cell.innerText()}`).toBe(1);
+      };
+      /**
+       * A section as the panel shows it: open or not, whether its heading and the first of
+       * the rows the last step changed are inside the panel's own scrolling box (under its
+       * sticky header), and how far that box is scrolled.
+       */
+      const seen = (id: string) =>
+        page.locator(`details[data-section="${id}"]`).evaluate((section: HTMLDetailsElement) => {
+          const box = section.closest('.kernel-scroll')!;
+          const b = box.getBoundingClientRect();
+          const top = b.top + box.querySelector('header')!.getBoundingClientRect().height;
+          const inside = (el: Element) => {
+            const r = el.getBoundingClientRect();
+            return el.checkVisibility() && r.height > 0 && r.top >= top - 1 && r.bottom <= b.bottom + 1;
+          };
+          const marked = [...section.querySelectorAll('tr.changed')];
+          return {
+            open: section.open,
+            heading: inside(section.querySelector('summary')!),
+            marked: marked.length,
+            firstMarkedShown: marked.length > 0 && inside(marked[0]!),
+            tagged: section.querySelector('summary .step-tag') !== null,
+            panelTop: box.scrollTop,
+          };
+        });
+
+      await run('01-clone');
+      await expect.poll(async () => (await seen('namespaces')).marked).toBe(6);
+      // Collapsed until a step writes it: the id map is below the namespaces and cgroups.
+      expect((await seen('idmap')).open).toBe(false);
+
+      await run('02-idmap');
+      await expect.poll(() => seen('idmap')).toMatchObject({ open: true, heading: true, marked: 2, firstMarkedShown: true, tagged: true });
+      expect((await seen('idmap')).panelTop, 'the panel did not scroll').toBeGreaterThan(0);
+      // The marks are the last step's: the namespaces the clone made are no longer tagged.
+      expect(await seen('namespaces')).toMatchObject({ marked: 0, tagged: false });
+
+      await run('03-cgroup-create');
+      // The limits it wrote, each read back from the kernel, marked as new: below the long
+      // membership list of a v1 machine, the first of them is what the panel shows.
+      await expect.poll(() => seen('cgroups')).toMatchObject({ open: true, firstMarkedShown: true, tagged: true });
+      expect((await seen('cgroups')).marked).toBeGreaterThanOrEqual(7);
+      expect((await seen('idmap')).tagged).toBe(false);
+
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(SHOTS, 'panel-follows.png') });
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+});

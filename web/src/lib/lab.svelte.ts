@@ -29,6 +29,7 @@ import { TaskState } from './task-state.svelte.ts';
 import { chooseWatched } from './tasks.ts';
 import { lessonComplete } from './lesson-end.ts';
 import { Terminals } from './terminals.svelte.ts';
+import { diffSnapshots, type SnapshotDiff } from './snapshot-diff.ts';
 
 /** `displaced`: another tab took the session; `expired`: a workshop put the unused seat away. Either waits for the student. */
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'displaced' | 'expired';
@@ -68,6 +69,12 @@ export class Lab {
   refusedAgain = $state.raw<Record<string, StepResult>>({});
   snapshot = $state.raw<Snapshot | null>(null);
   phase = $state<Phase>('empty');
+  /**
+   * What the last step this page saw run changed in the snapshot, for the kernel panel to
+   * show and mark; `seq` tells two steps apart. Null after a welcome: a reload marks nothing.
+   */
+  change = $state.raw<{ seq: number; diff: SnapshotDiff } | null>(null);
+  private changeSeq = 0;
   exitInfo = $state<string | null>(null);
   /** The step the server says is running now. */
   running = $state<string | null>(null);
@@ -140,6 +147,7 @@ export class Lab {
     this.refusedAgain = {};
     this.snapshot = null;
     this.phase = 'empty';
+    this.change = null;
     this.exitInfo = null;
     this.lastRan = null;
     this.attention = null;
@@ -235,6 +243,8 @@ export class Lab {
       case 'state':
         this.phase = msg.phase;
         this.snapshot = msg.snapshot;
+        // Not a step: what the panel shows is no longer what the last step changed.
+        this.change = null;
         this.exitInfo = msg.exitInfo;
         return;
       case 'peek':
@@ -294,6 +304,7 @@ export class Lab {
     this.lastRan = msg.results.at(-1)?.stepId ?? null;
     this.phase = msg.phase;
     this.snapshot = msg.snapshot;
+    this.change = null;
     this.exitInfo = null;
     this.requested = null;
     this.running = null;
@@ -323,6 +334,7 @@ export class Lab {
         this.refusedAgain = others;
       }
     }
+    if (this.snapshot) this.change = { seq: ++this.changeSeq, diff: diffSnapshots({ snapshot: this.snapshot, phase: this.phase }, { snapshot: r.snapshot, phase: r.phase }) };
     this.snapshot = r.snapshot;
     this.phase = r.phase;
     if (r.phase !== 'exited') this.exitInfo = null;
