@@ -15,6 +15,21 @@ const lab = useBrowserLab();
  * given): its text, whether the box shows it whole without scrolling, and how far its
  * middle is from the box's middle.
  */
+/** A new browser context at 1280×720, light, in English, with the book loaded in a fresh container. */
+async function freshBook() {
+  const context = await lab.browser.newContext({ viewport: { width: 1280, height: 720 }, colorScheme: 'light', locale: 'en-US' });
+  try {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(lab.url);
+    await page.locator('article[data-step-id]').first().waitFor();
+    return { context, page };
+  } catch (e) {
+    await context.close();
+    throw e;
+  }
+}
+
 function lineInBox(cell: Locator, selector: string, text?: RegExp) {
   return cell.locator('.source .code').evaluate(
     (box, [sel, source]) => {
@@ -259,12 +274,8 @@ describe('another origin', () => {
 
 describe('the end of the book lesson', () => {
   test('after the last step, a summary of what the kernel says was built, and where to go next', async () => {
-    const context = await lab.browser.newContext({ viewport: { width: 1280, height: 720 }, colorScheme: 'light', locale: 'en-US' });
+    const { context, page } = await freshBook();
     try {
-      const page = await context.newPage();
-      page.on('pageerror', (e) => console.error('page error:', e.message));
-      await page.goto(lab.url);
-      await page.locator('article[data-step-id]').first().waitFor();
       const end = page.getByRole('region', { name: 'Lesson complete' });
       expect(await end.count()).toBe(0);
 
@@ -318,12 +329,8 @@ describe('the end of the book lesson', () => {
 
 describe('the kernel panel follows the steps', () => {
   test('at 1280×720 a step opens the section it changed, brings it into the panel and marks what is new', async () => {
-    const context = await lab.browser.newContext({ viewport: { width: 1280, height: 720 }, colorScheme: 'light', locale: 'en-US' });
+    const { context, page } = await freshBook();
     try {
-      const page = await context.newPage();
-      page.on('pageerror', (e) => console.error('page error:', e.message));
-      await page.goto(lab.url);
-      await page.locator('article[data-step-id]').first().waitFor();
       await page.locator('details[data-section="namespaces"]').waitFor();
 
       const run = async (id: string) => {
