@@ -16,7 +16,7 @@ import { specOf, type ContainerSpec } from '../../lab-server/src/export/spec.ts'
 import { loadLesson } from '../../lab-server/src/lessons/load.ts';
 import { NAMESPACES, RLIMITS } from '../../lab-server/src/protocol/kernel.ts';
 import { defaultDisk, imageDir } from '../../lab-server/src/rootfs/images.ts';
-import { kernel, until, useLab } from '../support/lab.ts';
+import { kernel, sleep, until, useLab } from '../support/lab.ts';
 
 const host = detectCgroups();
 const disk = defaultDisk(imageDir('busybox'));
@@ -97,29 +97,35 @@ async function underRuntime(runtime: 'runc' | 'crun', dir: string, name: string,
   // The container keeps the runtime's stdio: a pipe would never see its end, so a file.
   const log = join(root, '..', `${runtime}-${process.pid}.log`);
   const fd = openSync(log, 'w');
-  const run = spawnSync(runtime, ['--root', root, 'run', '--detach', name], { cwd: dir, stdio: ['ignore', fd, fd] });
+  const run = spawnSync(runtime, ['--root', root, 'run', '--detach', name], { cwd: dir, stdio: ['ignore', fd, fd], timeout: 30_000 });
   closeSync(fd);
   const said = readFileSync(log, 'utf8');
   rmSync(log);
   expect(run.status, `${runtime} run: ${said}`).toBe(0);
+  let seen: ReturnType<typeof view>;
   try {
     const pid = (JSON.parse(execFileSync(runtime, ['--root', root, 'state', name], { encoding: 'utf8' })) as { pid: number }).pid;
-    expect(await until(() => inImage(pid)), `${runtime}'s container runs its program`).toBe(true);
-    return view(pid, spec);
+    expect(await until(() => inImage(pid), 10_000), `${runtime}'s container runs its program`).toBe(true);
+    seen = view(pid, spec);
   } finally {
-    execFileSync(runtime, ['--root', root, 'delete', '--force', name], { stdio: 'ignore' });
+    execFileSync(runtime, ['--root', root, 'delete', '--force', name], { stdio: 'ignore', timeout: 30_000 });
     rmSync(root, { recursive: true, force: true });
   }
   expect(groupsNamed(group), `${runtime} removed its groups`).toEqual([]);
+  return seen;
 }
+
+/** The program's shell has set its trap: a PID 1 drops a SIGTERM it does not handle, even one from the host. */
+const handlesTerm = (pid: number) => (BigInt(`0x${kernel.status(pid, 'SigCgt') || '0'}`) >> 14n) & 1n;
 
 async function underScript(dir: string, spec: ContainerSpec) {
   const bash = spawn('bash', [join(dir, 'run.sh'), ...PROGRAM], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   bash.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => bash.on('exit', (code) => r(code)));
+  const within = (ms: number) => Promise.race([exited, sleep(ms).then(() => 'still running' as const)]);
+  let pid = 0;
   try {
-    let pid = 0;
     const started = await until(() => {
       const u = children(bash.pid!).find((c) => comm(c) === 'unshare');
       const c = u ? children(u)[0] : undefined;
@@ -128,15 +134,21 @@ async function underScript(dir: string, spec: ContainerSpec) {
     }, 10_000);
     expect(started, `run.sh started its container: ${stderr}`).toBe(true);
     const seen = view(pid, spec);
+    expect(await until(() => handlesTerm(pid) === 1n, 10_000), 'the program traps SIGTERM').toBe(true);
     process.kill(pid, 'SIGTERM');
-    expect(await exited, `run.sh's exit status once its program ended: ${stderr}`).toBe(0);
+    expect(await within(20_000), `run.sh's exit status once its program ended: ${stderr}`).toBe(0);
     expect(stderr).toBe('');
     // Nothing of the script is left: its groups are named after it.
     expect(groupsNamed(`stepbox-run-${bash.pid}`)).toEqual([]);
     return seen;
   } finally {
-    if (bash.exitCode === null) bash.kill('SIGHUP');
-    await exited;
+    // Whatever failed, the script still cleans up after itself: its container's first
+    // process goes, so unshare returns and the script's EXIT trap removes its groups.
+    if (bash.exitCode === null) {
+      if (pid && kernel.alive(pid)) process.kill(pid, 'SIGKILL');
+      else bash.kill('SIGTERM');
+      if ((await within(20_000)) === 'still running') bash.kill('SIGKILL');
+    }
   }
 }
 
@@ -184,6 +196,6 @@ describe('an exported container, run by its peers', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-    }, 60_000);
+    }, 120_000);
   }
 });
