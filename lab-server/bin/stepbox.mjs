@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// The CLI entry: registers the TypeScript loader, then hands over to the real main.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// The CLI entry: runs the lab server built to plain JavaScript (build.mjs), rebuilt first
+// when a source in lab-server/src is newer than the build. Stack traces point into the
+// TypeScript sources through the build's source map.
+import { pathToFileURL } from 'node:url';
+import { ensureBuilt } from './build.mjs';
+
+process.setSourceMapsEnabled(true);
+await import(pathToFileURL(await ensureBuilt()).href);
