@@ -27,7 +27,7 @@ void trace(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	dprintf(2, "\033[2m[stepper] %s\033[0m\r\n", text);   /* no tty: no harm */
+	dprintf(2, "\033[90m[stepper] %s\033[0m\r\n", text);   /* grey (SGR 90), not dim: xterm keeps a colour legible (minimumContrastRatio), not dim text */
 }
 
 void warn(const char *what) { dprintf(2, "stepper: %s: %s\r\n", what, strerror(errno)); }

@@ -26,7 +26,7 @@ export function openMirror(ws: WebSocket, entry: Entry): void {
     }
     if (skipping) {
       skipping = false;
-      ws.send(Buffer.from('\r\n\x1b[2m[stepbox: output skipped while this view caught up]\x1b[0m\r\n'));
+      ws.send(Buffer.from('\r\n\x1b[90m[stepbox: output skipped while this view caught up]\x1b[0m\r\n'));
     }
     ws.send(d);
   };

@@ -61,6 +61,9 @@ export function terminalLook(theme: Theme): ITerminalOptions {
     fontSize: 13,
     lineHeight: 1.15,
     scrollback: 5000,
+    // Dim text (SGR 2) and programs' own colours stay readable on either theme: xterm
+    // lightens or darkens a cell's colour until it has this contrast with its background.
+    minimumContrastRatio: 4.5,
     theme: TERMINAL_THEMES[theme],
   };
 }
