@@ -178,7 +178,7 @@ describe('an exported container, run by its peers', () => {
       chmodSync(dir, 0o755);
       const cgroupsPath = defaultCgroupsPath(host, `stepbox-export-${id}-${process.pid}`);
       try {
-        writeBundle(join(dir, 'b'), spec, { lesson: id, cgroupsPath, disk });
+        await writeBundle(join(dir, 'b'), spec, { lesson: id, cgroupsPath, disk });
         const bundle = join(dir, 'b');
         writeFileSync(join(bundle, 'config.json'), toJson(ociConfig(spec, { cgroupsPath, defaultDisk: disk, terminal: false, args: PROGRAM })));
         const runc = await underRuntime('runc', bundle, `stepbox-${id}-${process.pid}`, spec, basename(cgroupsPath));

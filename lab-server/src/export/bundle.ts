@@ -1,8 +1,9 @@
 // Writes what a student built to a folder they can take home: an OCI bundle (config.json and
 // rootfs/, for `runc run` or `crun run`) and run.sh, the same container by util-linux.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { CgroupHost } from '../cgroup/detect.ts';
 import { imageDir, shiftedImage } from '../rootfs/images.ts';
 import { ociConfig, toJson } from './oci.ts';
@@ -35,14 +36,15 @@ function rootfsSource(spec: ContainerSpec): string {
   return root && root.outside !== 0 ? shiftedImage(spec.image, root.outside) : imageDir(spec.image);
 }
 
-export function writeBundle(dir: string, spec: ContainerSpec, opts: BundleOptions): void {
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`${dir} is not empty: export into a new folder`);
-  mkdirSync(dir, { recursive: true });
+/** Writes the bundle. Asynchronous throughout: a server that exports keeps serving its other tabs while an image is copied. */
+export async function writeBundle(dir: string, spec: ContainerSpec, opts: BundleOptions): Promise<void> {
+  if ((await readdir(dir).catch(() => [])).length > 0) throw new Error(`${dir} is not empty: export into a new folder`);
+  await mkdir(dir, { recursive: true });
   // cp -a keeps owners, modes and device nodes, which a user namespace's map depends on.
-  execFileSync('cp', ['-a', '--reflink=auto', rootfsSource(spec), join(dir, 'rootfs')]);
-  writeFileSync(join(dir, 'config.json'), toJson(ociConfig(spec, { cgroupsPath: opts.cgroupsPath, defaultDisk: opts.disk })));
-  writeFileSync(join(dir, 'run.sh'), shellScript(spec, { lesson: opts.lesson, disk: opts.disk }), { mode: 0o755 });
-  writeFileSync(join(dir, 'README.md'), readme(spec, opts));
+  await promisify(execFile)('cp', ['-a', '--reflink=auto', rootfsSource(spec), join(dir, 'rootfs')]);
+  await writeFile(join(dir, 'config.json'), toJson(ociConfig(spec, { cgroupsPath: opts.cgroupsPath, defaultDisk: opts.disk })));
+  await writeFile(join(dir, 'run.sh'), shellScript(spec, { lesson: opts.lesson, disk: opts.disk }), { mode: 0o755 });
+  await writeFile(join(dir, 'README.md'), readme(spec, opts));
 }
 
 function readme(spec: ContainerSpec, opts: BundleOptions): string {

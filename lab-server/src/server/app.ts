@@ -168,7 +168,8 @@ export class LabServer {
     const exported = /^\/api\/export\/([A-Za-z0-9_-]{24})\.tar\.gz$/.exec(url.path);
     if (exported) {
       const own = who.role === 'instructor' ? () => true : (entry: string) => this.opts.workshop?.student(who.student)?.entry === entry;
-      return exportSession(this.hub, exported[1]!, own, res);
+      // Its own failures it answers itself; anything else ends this answer, never the server.
+      return void exportSession(this.hub, exported[1]!, own, res).catch(() => res.destroy());
     }
     if (url.path.startsWith('/api/')) return void res.writeHead(404).end();
     serveStatic(url.path, res, req.headers['accept-encoding']);
