@@ -27,6 +27,9 @@ const empty: Snapshot = {
   mounts: [],
   exe: null,
   security: null,
+  hostname: { host: 'laptop', container: null },
+  net: { host: [{ name: 'lo', addresses: ['127.0.0.1/8'] }, { name: 'eth0', addresses: ['192.168.1.7/24'] }], container: null },
+  cpuStat: null,
 };
 
 /** After the book's clone: six namespaces of its own, the host's groups, mounts and maps. */
