@@ -1,7 +1,7 @@
 // The Host tab's view, read from the host's side: a fixed list of kernel files about the
 // session's container, never anything the page names. Every read is bounded, and every one
 // tolerates the container vanishing underneath it.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { hostname as ownHostname } from 'node:os';
 import { CONTROLLERS, type Controller } from '../protocol/kernel.ts';
 import { HOST_VIEW_LIMITS as LIMIT, type GroupFile, type HostProcess, type HostView, type NetDeviceCounted } from '../protocol/host-view.ts';
@@ -17,7 +17,7 @@ const MAX_FILE_BYTES = 256 * 1024;
 /** The files the lessons talk about, per controller, both versions' names: those the kernel has are shown. */
 const GROUP_FILES: Record<Controller, string[]> = {
   cpu: ['cpu.stat', 'cpu.max', 'cpu.cfs_quota_us', 'cpu.cfs_period_us'],
-  cpuacct: ['cpuacct.usage', 'cpuacct.stat'],
+  cpuacct: ['cpuacct.usage', 'cpuacct.stat', 'cpu.stat'],
   cpuset: ['cpuset.cpus', 'cpuset.cpus.effective', 'cpuset.mems'],
   memory: ['memory.current', 'memory.peak', 'memory.max', 'memory.high', 'memory.events', 'memory.usage_in_bytes', 'memory.max_usage_in_bytes', 'memory.limit_in_bytes', 'memory.failcnt', 'memory.oom_control'],
   pids: ['pids.current', 'pids.max', 'pids.events'],
@@ -127,6 +127,8 @@ export function readHostView(session: Session): HostView {
     pid,
     hostname: { host: hostnameOf(host) ?? '', container: pid === null ? null : hostnameOf(pid) },
     cpus: readCapped('/sys/devices/system/cpu/online', 256).trim(),
+    nodes: readCapped('/sys/devices/system/node/online', 256).trim(),
+    hugepageSizes: readOr(() => readdirSync('/sys/kernel/mm/hugepages'), [] as string[]).filter((n) => /^hugepages-\d+kB$/.test(n)).sort().slice(0, 8),
     uptime: { host: hostUptime, container: pid === null ? null : hostUptime + boottimeOffset(readCapped(`/proc/${pid}/timens_offsets`, 256)) },
     net: { host: hostNet.devices, container: containerNet?.devices ?? null, shared },
     groups: groups.files,

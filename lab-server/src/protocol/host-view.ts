@@ -55,6 +55,10 @@ export interface HostView {
   hostname: { host: string; container: string | null };
   /** The CPUs the host has online ("0-1"): what nproc counts. */
   cpus: string;
+  /** The memory (NUMA) nodes the host has online ("0"), from /sys/devices/system/node/online. */
+  nodes: string;
+  /** The huge page sizes the kernel offers, as /sys/kernel/mm/hugepages names them ("hugepages-2048kB"). */
+  hugepageSizes: string[];
   uptime: Uptime;
   net: { host: NetDeviceCounted[]; container: NetDeviceCounted[] | null; shared: boolean };
   groups: GroupFile[];
