@@ -6,7 +6,7 @@ import { hostname as ownHostname } from 'node:os';
 import { CONTROLLERS, type Controller } from '../protocol/kernel.ts';
 import { HOST_VIEW_LIMITS as LIMIT, type GroupFile, type HostProcess, type HostView, type NetDeviceCounted } from '../protocol/host-view.ts';
 import { hostnameIn } from '../sys/ffi.ts';
-import { cmdline, isAlive, nsLink, processFamily, readOr, type PidRef } from '../sys/proc.ts';
+import { childrenOf, cmdline, isAlive, nsLink, readOr, type PidRef } from '../sys/proc.ts';
 import { joinFile } from '../cgroup/knobs.ts';
 import type { Session } from '../session/session.ts';
 import { boottimeOffset, devicesWithAddresses, parseUptime } from './parse.ts';
@@ -30,15 +30,18 @@ const GROUP_FILES: Record<Controller, string[]> = {
   perf_event: [],
 };
 
-/** At most `max` bytes of a file, or '' when it cannot be read. */
+/** One buffer for every read: they are all synchronous, so none overlaps another. */
+const scratch = Buffer.allocUnsafe(MAX_FILE_BYTES);
+
+/** At most `max` bytes of a file (up to MAX_FILE_BYTES), or '' when it cannot be read. */
 export function readCapped(path: string, max = MAX_FILE_BYTES): string {
+  const cap = Math.min(max, MAX_FILE_BYTES);
   return readOr(() => {
     const fd = openSync(path, 'r');
     try {
-      const buf = Buffer.alloc(max);
       let n = 0;
-      for (let got = 1; got > 0 && n < max; n += got) got = readSync(fd, buf, n, max - n, null);
-      return buf.subarray(0, n).toString('utf8');
+      for (let got = 1; got > 0 && n < cap; n += got) got = readSync(fd, scratch, n, cap - n, null);
+      return scratch.toString('utf8', 0, n);
     } finally {
       closeSync(fd);
     }
@@ -56,10 +59,32 @@ export function hostnameOf(pid: PidRef): string | null {
   return pid === 'self' ? ownHostname() : hostnameIn(`/proc/${pid}/ns/uts`);
 }
 
+/**
+ * The process and its descendants, breadth first, at most `max`: the children files of
+ * their threads, never a scan of every pid on the machine. In its own pid namespace an
+ * orphan is adopted by the container's pid 1, so it is still found.
+ */
+function descendants(pid: number, max: number): { pids: number[]; more: boolean } {
+  const found = [pid];
+  const seen = new Set(found);
+  for (let i = 0; i < found.length; i++) {
+    const p = found[i]!;
+    for (const t of readOr(() => readdirSync(`/proc/${p}/task`), [] as string[])) {
+      for (const c of childrenOf(p, Number(t))) {
+        if (seen.has(c)) continue;
+        if (found.length >= max) return { pids: found, more: true };
+        seen.add(c);
+        found.push(c);
+      }
+    }
+  }
+  return { pids: found, more: false };
+}
+
 function processes(pid: number): { list: HostProcess[]; truncated: boolean } {
-  const pids = [pid, ...processFamily(pid).sort((a, b) => a - b)];
+  const { pids, more } = descendants(pid, LIMIT.processes);
   const list: HostProcess[] = [];
-  for (const p of pids.slice(0, LIMIT.processes)) {
+  for (const p of pids) {
     const status = readCapped(`/proc/${p}/status`, 8192);
     if (!status) continue;
     const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
@@ -74,7 +99,7 @@ function processes(pid: number): { list: HostProcess[]; truncated: boolean } {
       command: (argv.length ? argv.join(' ') : `[${field('Name')}]`).slice(0, LIMIT.command),
     });
   }
-  return { list, truncated: pids.length > LIMIT.processes };
+  return { list, truncated: more };
 }
 
 function groupFiles(session: Session): { files: GroupFile[]; truncated: boolean } {

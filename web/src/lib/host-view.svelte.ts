@@ -7,8 +7,8 @@ export class HostViewState {
   /** The Host tab is the one on screen. */
   shown = $state(false);
   view = $state.raw<HostView | null>(null);
-  /** What this socket was last told; undefined: nothing yet (a new socket has no feed). */
-  sent: boolean | undefined = undefined;
+  /** What this socket was last told: a new socket has no feed, as if told false. */
+  sent = false;
 
   /** Another container: what was read of the old one is not this one's. */
   forget(): void {

@@ -223,7 +223,7 @@ export class Lab {
   private forgetInFlight(): void {
     this.socket = null;
     this.sentWatch = undefined;
-    this.hostView.sent = undefined;
+    this.hostView.sent = false;
     this.tasks.watching = null;
     this.requested = null;
     this.running = null;
