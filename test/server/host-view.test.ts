@@ -77,10 +77,15 @@ it('reports what the kernel says, and stops when the page looks away or leaves',
   expect(view.processes[0]).toMatchObject({ pid, nspid: nspid.at(-1) });
   expect(view.processes[0]!.uid).toBe(Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s*(\d+)/m)![1]));
 
-  // The kernel panel's snapshot says the same of the names and the devices.
-  const snap = c.results().at(-1)!.snapshot as unknown as { hostname: { host: string; container: string }; net: { container: { name: string }[] } };
+  // The kernel panel's snapshot says the same of the names and the devices, and carries
+  // the throttling counters of the cpu group's cpu.stat as this machine names them.
+  const snap = c.results().at(-1)!.snapshot as unknown as { hostname: { host: string; container: string }; net: { container: { name: string }[] }; cpuStat: { path: string; counters: { name: string }[] } };
   expect(snap.hostname).toEqual({ host: hostname(), container: 'box1' });
   expect(snap.net.container.map((d) => d.name)).toEqual(devices(pid));
+  expect(snap.cpuStat.path).toBe(stat!.path);
+  const throttleNames = names(readFileSync(stat!.path, 'utf8')).filter((n) => ['nr_periods', 'nr_throttled', 'throttled_time', 'throttled_usec'].includes(n!));
+  expect(throttleNames.length).toBeGreaterThanOrEqual(3);
+  expect(snap.cpuStat.counters.map((x) => x.name)).toEqual(throttleNames);
 
   // Shown: about once a second, and only when something changed (the counters do).
   expect(HostViewFeed.running).toBe(1);
@@ -141,6 +146,43 @@ it('a malformed subscribe closes that socket with a reason that names the field;
   await c.next((m) => m.t === 'welcome');
   c.send({ t: 'hostView', open: true });
   expect(((await c.next((m) => m.t === 'hostView')).view as HostView).hostname.host).toBe(hostname());
+  await c.close();
+  expect(await until(() => HostViewFeed.running === 0, 2000)).toBe(true);
+});
+
+it('after a veth: the addresses of each end, as iproute2 reads them over netlink', async () => {
+  const { base, cookie } = lab();
+  const c = await PageClient.connect(base, cookie);
+  c.hello('ns-net');
+  await c.next((m) => m.t === 'welcome');
+  await c.run('01-clone', '02-propagation', '03-bind-root', '04-pivot-root', '05-mount-proc', '06-detach-old-root', '07-exec', '08-veth');
+  const pid = c.results().at(-1)!.snapshot.hostPid;
+  const from = c.messages.length;
+  c.send({ t: 'hostView', open: true });
+  const view = (await c.next((m) => m.t === 'hostView', 5000, from)).view as HostView;
+  /** `ip -o addr show`, after `prefix` (nsenter: in the namespace it joins): device → addresses. */
+  const ipAddr = (prefix: string[]) => {
+    const [cmd, ...args] = [...prefix, 'ip', '-o', 'addr', 'show'];
+    const out = new Map<string, string[]>();
+    for (const line of execFileSync(cmd!, args, { encoding: 'utf8' }).split('\n')) {
+      const m = /^\d+:\s+(\S+)\s+inet6?\s+(\S+)/.exec(line);
+      if (m) out.set(m[1]!, [...(out.get(m[1]!) ?? []), m[2]!]);
+    }
+    return out;
+  };
+  // nsenter joins only the container's network namespace and runs the host's ip there.
+  const inside = ipAddr(['nsenter', '-t', String(pid), '-n']);
+  expect(inside.get('eth0')?.length).toBeGreaterThan(0);
+  for (const d of view.net.container!) expect(new Set(d.addresses), d.name).toEqual(new Set(inside.get(d.name) ?? []));
+  // The host's end of the pair: its IPv4 address as ip reads it here, in the server's namespace.
+  const hostSide = ipAddr([]);
+  const hostEnd = view.net.host.find((d) => d.addresses.some((a) => a.startsWith('10.200.')))!;
+  expect(hostEnd, 'no host end with a 10.200 address').toBeDefined();
+  expect(hostSide.get(hostEnd.name)?.filter((a) => a.includes('.'))).toEqual(hostEnd.addresses.filter((a) => a.includes('.')));
+  // The kernel panel's snapshot shows the same two ends.
+  const snap = c.results().at(-1)!.snapshot as unknown as { net: { host: { name: string; addresses: string[] }[]; container: { name: string; addresses: string[] }[] } };
+  expect(snap.net.container.find((d) => d.name === 'eth0')!.addresses).toEqual(view.net.container!.find((d) => d.name === 'eth0')!.addresses);
+  expect(snap.net.host.find((d) => d.name === hostEnd.name)!.addresses).toEqual(hostEnd.addresses);
   await c.close();
   expect(await until(() => HostViewFeed.running === 0, 2000)).toBe(true);
 });
