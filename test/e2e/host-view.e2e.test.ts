@@ -52,6 +52,14 @@ describe('the Host tab at 1280×720', () => {
     await expect.poll(() => page.getByTestId('hv-ps').locator('tbody tr').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('hv-ps').locator('tbody tr').first().locator('td').nth(1).innerText()).toBe('1');
     await page.screenshot({ path: join(SHOTS, 'host-view-1280.png') });
+
+    // In Chinese, the same tab under its Chinese name, the same kernel facts.
+    await page.getByRole('button', { name: '中文', exact: true }).click();
+    await expect.poll(() => page.getByRole('tab', { name: '宿主机' }).getAttribute('aria-selected')).toBe('true');
+    expect(await page.getByTestId('host-view').innerText()).toContain('主机名');
+    expect(await page.getByTestId('hv-container-name').innerText()).toBe('box1');
+    await page.screenshot({ path: '/tmp/host-view-zh.png' });
+    await page.getByRole('button', { name: 'EN', exact: true }).click();
   }, 120_000);
 });
 

@@ -3,8 +3,13 @@
 // read. A page that flips the tab as fast as it can still causes few reads (MIN_GAP_MS).
 import type { HostView } from '../protocol/host-view.ts';
 import type { Session } from '../session/session.ts';
-import type { Timers } from '../server/timers.ts';
 import { readHostView } from './read.ts';
+
+/** Where the feed's timer lives: the connection's timers, which all die with it. */
+export interface Ticker {
+  every(ms: number, fn: () => unknown): NodeJS.Timeout;
+  stop(t: NodeJS.Timeout): void;
+}
 
 const REFRESH_MS = 1000;
 /** Opening the tab reads at once, but not more often than this. */
@@ -18,7 +23,7 @@ export class HostViewFeed {
   private lastRead = -Infinity;
 
   constructor(
-    private readonly timers: Timers,
+    private readonly timers: Ticker,
     private readonly session: () => Session | null,
     private readonly send: (view: HostView) => void,
   ) {}

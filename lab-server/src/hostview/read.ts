@@ -1,18 +1,15 @@
 // The Host tab's view, read from the host's side: a fixed list of kernel files about the
 // session's container, never anything the page names. Every read is bounded, and every one
 // tolerates the container vanishing underneath it.
-import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
-import { hostname as ownHostname } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { CONTROLLERS, type Controller } from '../protocol/kernel.ts';
-import { HOST_VIEW_LIMITS as LIMIT, type GroupFile, type HostProcess, type HostView, type NetDeviceCounted } from '../protocol/host-view.ts';
-import { hostnameIn } from '../sys/ffi.ts';
-import { childrenOf, cmdline, isAlive, nsLink, readOr, type PidRef } from '../sys/proc.ts';
+import { HOST_VIEW_LIMITS as LIMIT, type GroupFile, type HostProcess, type HostView } from '../protocol/host-view.ts';
+import { childrenOf, cmdline, isAlive, nsLink, readCapped, readOr, type PidRef } from '../sys/proc.ts';
+import { netOf } from '../net/addresses.ts';
+import { hostnameOf } from '../sys/ffi.ts';
 import { joinFile } from '../cgroup/knobs.ts';
 import type { Session } from '../session/session.ts';
-import { boottimeOffset, devicesWithAddresses, parseUptime } from './parse.ts';
-
-/** Past this, a /proc file is not read further: a host with thousands of routes still costs the same. */
-const MAX_FILE_BYTES = 256 * 1024;
+import { boottimeOffset, parseUptime } from './clocks.ts';
 
 /** The files the lessons talk about, per controller, both versions' names: those the kernel has are shown. */
 const GROUP_FILES: Record<Controller, string[]> = {
@@ -29,35 +26,6 @@ const GROUP_FILES: Record<Controller, string[]> = {
   hugetlb: ['hugetlb.2MB.current', 'hugetlb.2MB.max', 'hugetlb.2MB.events', 'hugetlb.2MB.usage_in_bytes', 'hugetlb.2MB.max_usage_in_bytes', 'hugetlb.2MB.limit_in_bytes', 'hugetlb.2MB.failcnt'],
   perf_event: [],
 };
-
-/** One buffer for every read: they are all synchronous, so none overlaps another. */
-const scratch = Buffer.allocUnsafe(MAX_FILE_BYTES);
-
-/** At most `max` bytes of a file (up to MAX_FILE_BYTES), or '' when it cannot be read. */
-export function readCapped(path: string, max = MAX_FILE_BYTES): string {
-  const cap = Math.min(max, MAX_FILE_BYTES);
-  return readOr(() => {
-    const fd = openSync(path, 'r');
-    try {
-      let n = 0;
-      for (let got = 1; got > 0 && n < cap; n += got) got = readSync(fd, scratch, n, cap - n, null);
-      return scratch.toString('utf8', 0, n);
-    } finally {
-      closeSync(fd);
-    }
-  }, '');
-}
-
-/** The network devices of the namespace a process is in, with their addresses and counters. */
-export function netOf(pid: PidRef): { devices: NetDeviceCounted[]; truncated: boolean } {
-  const f = (name: string) => readCapped(`/proc/${pid}/net/${name}`);
-  return devicesWithAddresses({ dev: f('dev'), ifInet6: f('if_inet6'), fibTrie: f('fib_trie'), route: f('route') }, LIMIT.devices, LIMIT.addresses);
-}
-
-/** The host name in a process's UTS namespace; the server's own is the host's. */
-export function hostnameOf(pid: PidRef): string | null {
-  return pid === 'self' ? ownHostname() : hostnameIn(`/proc/${pid}/ns/uts`);
-}
 
 /**
  * The process and its descendants, breadth first, at most `max`: the children files of

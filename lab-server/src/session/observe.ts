@@ -4,11 +4,12 @@ import type { CgroupTree } from '../cgroup/tree.ts';
 import { readbackFiles } from '../cgroup/knobs.ts';
 import { capNames, CONTROLLERS, NAMESPACES, RLIMITS, type Namespace } from '../protocol/kernel.ts';
 import type { LimitRow, Security, Snapshot } from '../protocol/results.ts';
-import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readProcFile } from '../sys/proc.ts';
+import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readCapped, readProcFile } from '../sys/proc.ts';
 import type { State } from '../steps/state.ts';
 import { asSeatReads } from './seat.ts';
-import { hostnameOf, netOf, readCapped } from '../hostview/read.ts';
-import { throttling } from '../hostview/parse.ts';
+import { netOf } from '../net/addresses.ts';
+import { hostnameOf } from '../sys/ffi.ts';
+import { throttling } from '../cgroup/cpu-stat.ts';
 import type { NetDevice } from '../protocol/host-view.ts';
 
 /** The host's namespaces are the server's own: it never leaves them. */

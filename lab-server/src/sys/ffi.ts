@@ -3,7 +3,7 @@
 // instead; everything else is a plain file read or write.
 import koffi from 'koffi';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { constants } from 'node:os';
+import { constants, hostname as ownHostname } from 'node:os';
 import type { PerfEvent } from '../protocol/kernel.ts';
 
 const libc = koffi.load('libc.so.6');
@@ -141,6 +141,11 @@ export function hostnameIn(nsPath: string): string | null {
     closeSync(target);
     closeSync(home);
   }
+}
+
+/** The host name in a process's UTS namespace; the server's own is the host's. */
+export function hostnameOf(pid: number | 'self'): string | null {
+  return pid === 'self' ? ownHostname() : hostnameIn(`/proc/${pid}/ns/uts`);
 }
 
 // <linux/loop.h>

@@ -1,6 +1,9 @@
-// The kernel's text formats behind the Host tab, parsed without touching the kernel, so
-// that each can be tested on a sample. proc(5) describes every one of them.
-import type { NetDeviceCounted } from '../protocol/host-view.ts';
+// A network namespace's devices and addresses, as the kernel lists them to anyone who
+// reads /proc/<pid>/net: no netlink, no iproute2 (a machine may lack it), and the same
+// answer for the host and for a container. The formats are proc(5)'s; the parsers touch
+// no file, so each can be tested on a sample.
+import { HOST_VIEW_LIMITS, type NetDeviceCounted } from '../protocol/host-view.ts';
+import { readCapped, type PidRef } from '../sys/proc.ts';
 
 /** /proc/<pid>/net/dev: two header lines, then `name: rx_bytes rx_packets … tx_bytes tx_packets …`. */
 export function parseNetDev(text: string): NetDeviceCounted[] {
@@ -131,25 +134,8 @@ export function devicesWithAddresses(files: { dev: string; ifInet6: string; fibT
   return { devices, truncated };
 }
 
-/** The first field of /proc/uptime (CLOCK_BOOTTIME), in seconds. */
-export function parseUptime(text: string): number | null {
-  const n = Number(text.trim().split(/\s+/)[0]);
-  return text.trim() !== '' && Number.isFinite(n) ? n : null;
-}
-
-/** The boottime offset of /proc/<pid>/timens_offsets (`boottime <secs> <nanosecs>`), in seconds. */
-export function boottimeOffset(text: string): number {
-  const m = /^boottime\s+(-?\d+)\s+(\d+)/m.exec(text);
-  return m ? Number(m[1]) + Number(m[2]) / 1e9 : 0;
-}
-
-/** The throttling counters of a cpu.stat (v1: throttled_time in ns; v2: throttled_usec), whichever the file has. */
-export function throttling(text: string): { name: string; value: number }[] {
-  const wanted = ['nr_periods', 'nr_throttled', 'throttled_time', 'throttled_usec'];
-  const out: { name: string; value: number }[] = [];
-  for (const line of text.split('\n')) {
-    const [name, value] = line.trim().split(/\s+/);
-    if (name && wanted.includes(name) && value !== undefined && /^\d+$/.test(value)) out.push({ name, value: Number(value) });
-  }
-  return out;
+/** The network devices of the namespace a process is in, with their addresses and counters. */
+export function netOf(pid: PidRef): { devices: NetDeviceCounted[]; truncated: boolean } {
+  const f = (name: string) => readCapped(`/proc/${pid}/net/${name}`);
+  return devicesWithAddresses({ dev: f('dev'), ifInet6: f('if_inet6'), fibTrie: f('fib_trie'), route: f('route') }, HOST_VIEW_LIMITS.devices, HOST_VIEW_LIMITS.addresses);
 }

@@ -1,6 +1,6 @@
-// The Host tab's parsers, on text as this kind of machine prints it (proc(5)).
+// A namespace's devices and addresses from /proc/<pid>/net, on text as this kind of machine prints it (proc(5)).
 import { describe, expect, test } from 'vitest';
-import { boottimeOffset, devicesWithAddresses, ipv6, parseFibLocal, parseIfInet6, parseNetDev, parseRoutes, parseUptime, routeOf, throttling } from './parse.ts';
+import { devicesWithAddresses, ipv6, parseFibLocal, parseIfInet6, parseNetDev, parseRoutes, routeOf } from './addresses.ts';
 
 const NET_DEV = `Inter-|   Receive                                                |  Transmit
  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
@@ -101,27 +101,5 @@ describe('network files', () => {
       expect(parseIfInet6(junk)).toEqual([]);
       expect(parseRoutes(junk)).toEqual([]);
     }
-  });
-});
-
-describe('clocks and counters', () => {
-  test('uptime and the time namespace offset', () => {
-    expect(parseUptime('12345.67 2345.00\n')).toBe(12345.67);
-    expect(parseUptime('')).toBeNull();
-    expect(boottimeOffset('monotonic      86400         0\nboottime      864000         0\n')).toBe(864000);
-    expect(boottimeOffset('monotonic 0 0\nboottime -5 500000000\n')).toBe(-4.5);
-    expect(boottimeOffset('')).toBe(0);
-  });
-
-  test('cpu.stat throttling, whichever version names it', () => {
-    const v1 = 'nr_periods 120\nnr_throttled 96\nthrottled_time 7712000000\nnr_bursts 0\nburst_time 0\n';
-    expect(throttling(v1)).toEqual([
-      { name: 'nr_periods', value: 120 },
-      { name: 'nr_throttled', value: 96 },
-      { name: 'throttled_time', value: 7712000000 },
-    ]);
-    const v2 = 'usage_usec 100\nuser_usec 60\nsystem_usec 40\nnr_periods 5\nnr_throttled 4\nthrottled_usec 320000\n';
-    expect(throttling(v2).map((c) => c.name)).toEqual(['nr_periods', 'nr_throttled', 'throttled_usec']);
-    expect(throttling('usage_usec 100\n')).toEqual([]);
   });
 });
