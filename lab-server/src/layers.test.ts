@@ -24,9 +24,10 @@ const MAY_USE: Record<string, string[]> = {
   lessons: ['rootfs', 'cgroup', 'protocol'],
   export: ['rootfs', 'cgroup', 'protocol'],
   course: ['lessons', 'session', 'steps', ...pieces],
-  server: ['export', 'course', 'lessons', 'session', 'steps', ...pieces],
-  workshop: ['server', 'export', 'course', 'lessons', 'session', 'steps', ...pieces],
-  cli: ['workshop', 'server', 'export', 'course', 'lessons', 'session', 'steps', ...pieces],
+  hostview: ['session', 'steps', ...pieces],
+  server: ['hostview', 'export', 'course', 'lessons', 'session', 'steps', ...pieces],
+  workshop: ['server', 'hostview', 'export', 'course', 'lessons', 'session', 'steps', ...pieces],
+  cli: ['workshop', 'server', 'hostview', 'export', 'course', 'lessons', 'session', 'steps', ...pieces],
 };
 
 function files(dir: string, ext: RegExp): string[] {

@@ -155,8 +155,8 @@ describe('the book lesson in a browser', () => {
     await page.keyboard.type('hostname\n');
     await expect.poll(async () => (await screen(page, 1)).split('\n').map((l) => l.trim()), { timeout: 10_000 }).toContain('box1');
     await page.getByRole('button', { name: 'Close the peek shell' }).click();
-    await expect.poll(() => page.getByRole('tab').count()).toBe(1);
-    expect(await page.getByRole('tab').getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => page.getByRole('tab', { name: /Peek/ }).count()).toBe(0);
+    expect(await page.getByRole('tab', { name: /^Container/ }).getAttribute('aria-selected')).toBe('true');
   });
 
   test('Chinese and the dark theme are one click each, and the terminal follows', async () => {

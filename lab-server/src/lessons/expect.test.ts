@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../protocol/results.ts';
 import { evaluate } from './expect.ts';
 
-const snapshot = (limits: Snapshot['limits'], cgroupVersions: Snapshot['cgroupVersions'] = {}): Snapshot => ({ hostPid: 1, nspid: [1], alive: true, namespaces: [], cgroups: [], limits, cgroupVersions, uidMap: '', gidMap: '', root: null, mounts: [], exe: null, security: null });
+const snapshot = (limits: Snapshot['limits'], cgroupVersions: Snapshot['cgroupVersions'] = {}): Snapshot => ({ hostPid: 1, nspid: [1], alive: true, namespaces: [], cgroups: [], limits, cgroupVersions, uidMap: '', gidMap: '', root: null, mounts: [], exe: null, security: null, hostname: { host: 'h', container: null }, net: { host: [], container: null }, cpuStat: null });
 const memory = { controller: 'memory' as const, v1: { file: 'memory.limit_in_bytes', value: '33554432' }, v2: { file: 'memory.max', value: '33554432' } };
 
 describe('expect.limit', () => {

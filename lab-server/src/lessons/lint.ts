@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { CONTROLLERS, COUNTERS } from '../protocol/kernel.ts';
 import { IMAGES_DIR } from '../rootfs/images.ts';
 import type { Bilingual } from './fields.ts';
+import { hostInstructions } from './host-instructions.ts';
 import { LESSONS_DIR } from './load.ts';
 import { STEP_FILE, parseLesson, type StepRead } from './parse.ts';
 import { Problems, suggest, type Problem } from './problems.ts';
@@ -42,6 +43,21 @@ function translated({ where, en, zh, prose }: Bilingual, file: string, p: Proble
   if (en === zh && english) p.error(file, `${what}: the en and zh texts are the same; one of them is not translated`);
   else if (han(zh) === 0 && english) p.error(file, `${what}: the zh text has no Chinese characters; is it translated?`);
   else if (han(en) > latin(en)) p.error(file, `${what}: the en text is mostly Chinese; are en and zh swapped?`);
+}
+
+/**
+ * The page gives no shell on the host: a text that tells the student to run or look at
+ * something there must send them to the Host tab, which shows it (host-instructions.ts).
+ */
+function hostCheck(texts: Bilingual[], file: string, p: Problems): void {
+  for (const t of texts) {
+    const what = t.where === 'body' ? 'the body' : t.where;
+    for (const lang of ['en', 'zh'] as const) {
+      for (const s of hostInstructions(t[lang], lang)) {
+        p.error(file, `${what} (${lang}): "${s}" tells the student to run or look at something on the host, but the page gives them no shell there; point to the view that shows it, e.g. ${lang === 'en' ? '"the Host tab beside the terminal shows …"' : '"终端旁边的“宿主机”标签页显示……"'}, or say it as a fact`);
+      }
+    }
+  }
 }
 
 /** The images rootfs-images/build.sh can build: the labels of its `case "$name"`. */
@@ -173,12 +189,14 @@ function lintLesson(dir: string, id: string, index: Map<string, Set<string>>, im
     const image = parsed.head.image;
     if (image !== undefined && images.length && !images.includes(image)) p.error('lesson.md', `image "${image}" is not one that rootfs-images/build.sh builds${suggest(image, images)}; it builds: ${images.join(', ')}`);
     linkCheck(parsed.head.texts, 'lesson.md', index, p);
+    hostCheck(parsed.head.texts, 'lesson.md', p);
   }
   for (const f of parsed.ignored) p.error(f, 'step files are named NN-name.md (two digits, then lower-case words joined by -, e.g. 03-mount-proc.md); this one is ignored');
   numbering(parsed.stepFiles, p);
   for (const s of parsed.steps) {
     for (const t of s.texts) translated(t, s.file, p);
     linkCheck(s.texts, s.file, index, p);
+    hostCheck(s.texts, s.file, p);
   }
   crossChecks(parsed.steps, p);
   // Grouped by file, in the order of the files; within a file, in the order found.

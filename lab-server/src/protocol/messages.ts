@@ -17,6 +17,8 @@
 //   ──── pause / resume ──────────────────▶  flow control: the server stops reading the pty
 //   ──── watch {stepId} ──────────────────▶  check the step's tasks about once a second
 //   ──── name {name} ─────────────────────▶  a workshop student's display name (welcome.you asks for it)
+//   ──── hostView {open} ─────────────────▶  the Host tab is shown (true) or hidden (false)
+//   ◀─── hostView {view}                      at once, then about once a second while it is shown
 //   ◀─── tasks {stepId, done}                 whenever the set of finished tasks changes
 //   ◀─── state {phase, snapshot}              whenever the container changes on its own
 //   ◀─── metrics {sample}                     about once a second while a cpu or memory group exists
@@ -32,6 +34,7 @@
 // channel (0 the container's pty, 1 the peek shell), the rest is raw terminal data.
 import { z } from 'zod';
 import type { LessonView } from './lesson.ts';
+import type { HostView } from './host-view.ts';
 import type { HostInfo, Phase, Said, Snapshot, StepResult } from './results.ts';
 import { DisplayName, type Notice } from './workshop.ts';
 
@@ -122,6 +125,7 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('pause') }).strict(),
   z.object({ t: z.literal('resume') }).strict(),
   z.object({ t: z.literal('name'), name: DisplayName }).strict(),
+  z.object({ t: z.literal('hostView'), open: z.boolean() }).strict(),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -138,6 +142,8 @@ export type ServerMessage =
   /** In a workshop: the instructor's latest broadcast, or that they gave this student a fresh seat. */
   | { t: 'notice'; notice: Notice }
   | { t: 'idle'; idle: SeatIdle }
+  /** What the Host tab shows, while the page says it is shown. */
+  | { t: 'hostView'; view: HostView }
 
 /** Binary frame: channel byte + terminal bytes. */
 export function frame(channel: Channel, data: Uint8Array): Uint8Array {

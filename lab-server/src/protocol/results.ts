@@ -1,5 +1,6 @@
 // What a step returns and what the kernel looks like afterwards. Shared by server and page.
 import type { CgroupMode, Controller, Namespace } from './kernel.ts';
+import type { NetDevice } from './host-view.ts';
 import type { StepKind } from './steps.ts';
 
 /** Text in both of the lab's languages. */
@@ -74,6 +75,12 @@ export interface Snapshot {
   exe: string | null;
   /** What the process may still do, from /proc/<pid>/status; null before clone. */
   security: Security | null;
+  /** gethostname() in the host's UTS namespace and in the container's (null before clone). */
+  hostname: { host: string; container: string | null };
+  /** Network devices with their addresses: the host's, and those of the container's network namespace (null before clone). */
+  net: { host: NetDevice[]; container: NetDevice[] | null };
+  /** The throttling counters of the cpu group's cpu.stat, named as this machine's cgroup version names them; null without a cpu group. */
+  cpuStat: { path: string; counters: { name: string; value: number }[] } | null;
 }
 
 export interface Security {

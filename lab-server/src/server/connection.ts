@@ -15,6 +15,7 @@ import { ClientMessage, CHANNEL, CLOSE, PROTOCOL_VERSION, type Channel, type Reb
 import { replayPlan, type Progress } from '../course/playthrough.ts';
 import type { StepResult } from '../protocol/results.ts';
 import { Metrics } from '../session/metrics.ts';
+import { HostViewFeed } from '../hostview/feed.ts';
 import { isAlive } from '../sys/proc.ts';
 import { Declined, type Attachment, type Entry, type Hub } from './hub.ts';
 import { RateLimit } from './limits.ts';
@@ -68,6 +69,12 @@ export class Connection implements Attachment {
   private rebuilt: Rebuilt | null = null;
   /** Set when hello arrives, before its session exists: later messages queue behind it. */
   private greeted = false;
+  /** The Host tab's view, read only while the page shows the tab. */
+  private readonly hostView = new HostViewFeed(
+    this.timers,
+    () => this.entry?.session ?? null,
+    (view) => this.send({ t: 'hostView', view }),
+  );
 
   constructor(
     private readonly ws: WebSocket,
@@ -107,6 +114,7 @@ export class Connection implements Attachment {
 
   private onClose(): void {
     this.closed = true;
+    this.hostView.hide();
     this.timers.clear();
     this.watching = null;
     if (this.entry) {
@@ -123,7 +131,8 @@ export class Connection implements Attachment {
   }
 
   private policy(why: string): void {
-    this.ws.close(1008, why.slice(0, 120));
+    // A close reason is at most 123 bytes: printable ASCII keeps one character one byte.
+    this.ws.close(1008, why.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -137,7 +146,7 @@ export class Connection implements Attachment {
       return this.policy('not JSON');
     }
     const parsed = ClientMessage.safeParse(json);
-    if (!parsed.success) return this.policy('not a stepbox message');
+    if (!parsed.success) return this.policy(`not a stepbox message: ${whyNot(json, parsed.error.issues[0])}`);
     const msg = parsed.data;
     if (msg.t === 'hello') {
       if (this.greeted) return this.policy('hello twice');
@@ -194,6 +203,8 @@ export class Connection implements Attachment {
       case 'pause':
       case 'resume':
         return this.stream.pageSays(msg.t === 'pause');
+      case 'hostView':
+        return msg.open ? this.hostView.show() : this.hostView.hide();
     }
   }
 
@@ -478,4 +489,11 @@ export class Connection implements Attachment {
     this.busy = done.catch(() => undefined);
     return done;
   }
+}
+
+/** What was wrong with a message, in a few words for the close reason: its type, the field, zod's word. */
+function whyNot(json: unknown, issue: { path: PropertyKey[]; message: string } | undefined): string {
+  const t = typeof json === 'object' && json !== null && 't' in json && typeof json.t === 'string' && /^[A-Za-z]{1,20}$/.test(json.t) ? json.t : null;
+  const field = issue?.path.map(String).join('.') ?? '';
+  return `${t ?? 'no known t'}${field ? `.${field}` : ''}: ${issue?.message ?? 'invalid'}`;
 }

@@ -4,9 +4,13 @@ import type { CgroupTree } from '../cgroup/tree.ts';
 import { readbackFiles } from '../cgroup/knobs.ts';
 import { capNames, CONTROLLERS, NAMESPACES, RLIMITS, type Namespace } from '../protocol/kernel.ts';
 import type { LimitRow, Security, Snapshot } from '../protocol/results.ts';
-import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readProcFile } from '../sys/proc.ts';
+import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readCapped, readProcFile } from '../sys/proc.ts';
 import type { State } from '../steps/state.ts';
 import { asSeatReads } from './seat.ts';
+import { netOf } from '../net/addresses.ts';
+import { hostnameOf } from '../sys/ffi.ts';
+import { throttling } from '../cgroup/cpu-stat.ts';
+import type { NetDevice } from '../protocol/host-view.ts';
 
 /** The host's namespaces are the server's own: it never leaves them. */
 const hostNs = new Map<Namespace, string>(NAMESPACES.map((t) => [t, nsLink('self', t) ?? '']));
@@ -30,6 +34,11 @@ export function observe(state: State, cgroups: CgroupTree, session: string, seat
     const container = at === null ? null : nsLink(at, type);
     return { type, host, container, isNew: container !== null && container !== host };
   });
+  const hostRefOrSelf = hostRef ?? 'self';
+  const hostName = hostnameOf(hostRefOrSelf) ?? '';
+  const sameUts = at !== null && nsLink(at, 'uts') === nsLink(hostRefOrSelf, 'uts');
+  const sameNet = at !== null && nsLink(at, 'net') === nsLink(hostRefOrSelf, 'net');
+  const hostNet = names(netOf(hostRefOrSelf).devices);
   const limits: LimitRow[] = [];
   const cgroupVersions: Snapshot['cgroupVersions'] = {};
   for (const c of CONTROLLERS) {
@@ -56,7 +65,21 @@ export function observe(state: State, cgroups: CgroupTree, session: string, seat
     mounts: at === null ? [] : mountinfo(at).slice(0, MAX_MOUNTS).map((m) => ({ target: m.target, fstype: m.fstype, source: m.source })),
     exe: at === null ? null : procLink(at, 'exe'),
     security: at === null ? null : security(at),
+    hostname: { host: hostName, container: at === null ? null : sameUts ? hostName : hostnameOf(at) },
+    net: { host: hostNet, container: at === null ? null : sameNet ? hostNet : names(netOf(at).devices) },
+    cpuStat: cpuStat(state, cgroups, session),
   };
+}
+
+/** Devices and addresses only: the counters move all the time, and a snapshot changes when the kernel's setup does. */
+const names = (devices: NetDevice[]): NetDevice[] => devices.map((d) => ({ name: d.name, addresses: d.addresses }));
+
+function cpuStat(state: State, cgroups: CgroupTree, session: string): Snapshot['cpuStat'] {
+  const home = cgroups.home('cpu');
+  if (!home || !state.cgroups.cpu) return null;
+  const path = `${cgroups.dir(home, session)}/cpu.stat`;
+  const counters = throttling(readCapped(path, 4096));
+  return counters.length ? { path, counters } : null;
 }
 
 /** The rows of /proc/<pid>/limits the rlimit step may set, by its names for them. */

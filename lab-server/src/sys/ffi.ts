@@ -3,7 +3,7 @@
 // instead; everything else is a plain file read or write.
 import koffi from 'koffi';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { constants } from 'node:os';
+import { constants, hostname as ownHostname } from 'node:os';
 import type { PerfEvent } from '../protocol/kernel.ts';
 
 const libc = koffi.load('libc.so.6');
@@ -17,6 +17,8 @@ const c = {
   close: libc.func('int close(int fd)'),
   ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)'),
   mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+  setns: libc.func('int setns(int fd, int nstype)'),
+  gethostname: libc.func('int gethostname(_Out_ uint8_t *name, size_t len)'),
 };
 
 const SYS_pidfd_send_signal = 424;
@@ -104,6 +106,46 @@ export function pidfdKill(pid: number, signal = 9): boolean {
   } finally {
     c.close(fd);
   }
+}
+
+const CLONE_NEWUTS = 0x04000000;
+
+/**
+ * The host name in the UTS namespace of a process (\`/proc/<pid>/ns/uts\`), or null when the
+ * process is gone. No file tells another namespace's name: the calling thread joins it for
+ * one gethostname() and goes back. setns(2) allows that in a threaded process for UTS (not
+ * for user or mount namespaces), and it moves only the calling thread; nothing else runs on
+ * it in between, because all of this is synchronous.
+ */
+export function hostnameIn(nsPath: string): string | null {
+  let target: number;
+  try {
+    target = openSync(nsPath, 'r');
+  } catch {
+    return null;
+  }
+  const home = openSync('/proc/thread-self/ns/uts', 'r');
+  try {
+    check(c.setns(target, CLONE_NEWUTS), `setns(${nsPath}, CLONE_NEWUTS)`);
+    const buf = Buffer.alloc(65);
+    let ret: number;
+    try {
+      ret = c.gethostname(buf, buf.length - 1) as number;
+    } finally {
+      // Going back cannot be refused: the thread holds home's namespace open and was in it.
+      check(c.setns(home, CLONE_NEWUTS), 'setns(<own uts>, CLONE_NEWUTS)');
+    }
+    check(ret, 'gethostname');
+    return buf.subarray(0, buf.indexOf(0) < 0 ? buf.length : buf.indexOf(0)).toString('utf8');
+  } finally {
+    closeSync(target);
+    closeSync(home);
+  }
+}
+
+/** The host name in a process's UTS namespace; the server's own is the host's. */
+export function hostnameOf(pid: number | 'self'): string | null {
+  return pid === 'self' ? ownHostname() : hostnameIn(`/proc/${pid}/ns/uts`);
 }
 
 // <linux/loop.h>

@@ -1,6 +1,6 @@
 // Plain reads of /proc (and of /sys's CPU list): the kernel's own account of a process. Every read tolerates the
 // process vanishing underneath it, because containers die whenever the student says so.
-import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readlinkSync, readdirSync } from 'node:fs';
 import type { Namespace } from '../protocol/kernel.ts';
 
 export type PidRef = number | 'self';
@@ -176,4 +176,25 @@ export function parseCpuList(text: string): number[] {
 /** The CPUs the kernel has online now. */
 export function onlineCpus(): number[] {
   return parseCpuList(readFileSync('/sys/devices/system/cpu/online', 'utf8'));
+}
+
+/** Past this, a /proc file is not read further: a host with thousands of routes costs the same as any. */
+const MAX_FILE_BYTES = 256 * 1024;
+
+/** One buffer for every read: they are all synchronous, so none overlaps another. */
+const scratch = Buffer.allocUnsafe(MAX_FILE_BYTES);
+
+/** At most `max` bytes of a file (up to MAX_FILE_BYTES), or '' when it cannot be read. */
+export function readCapped(path: string, max = MAX_FILE_BYTES): string {
+  const cap = Math.min(max, MAX_FILE_BYTES);
+  return readOr(() => {
+    const fd = openSync(path, 'r');
+    try {
+      let n = 0;
+      for (let got = 1; got > 0 && n < cap; n += got) got = readSync(fd, scratch, n, cap - n, null);
+      return scratch.toString('utf8', 0, n);
+    } finally {
+      closeSync(fd);
+    }
+  }, '');
 }

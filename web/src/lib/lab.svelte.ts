@@ -21,6 +21,7 @@ import {
 } from './protocol.ts';
 import { Drafts } from './drafts.svelte.ts';
 import { LiveUse } from './live-use.svelte.ts';
+import { HostViewState } from './host-view.svelte.ts';
 import { validate, type Draft } from './params.ts';
 import { storage } from './storage.ts';
 import { prefs } from './prefs.svelte.ts';
@@ -105,6 +106,8 @@ export class Lab {
   readonly tasks = new TaskState();
   /** The session's cpu and memory groups, sampled by the server once a second. */
   readonly live = new LiveUse();
+  /** The Host tab: what the server reads on the host while the tab is shown. */
+  readonly hostView = new HostViewState();
 
   readonly steps: LessonStep[] = $derived(this.lesson?.steps ?? []);
   readonly doneCount = $derived(this.steps.filter((s) => this.results[s.id]?.ok).length);
@@ -220,6 +223,7 @@ export class Lab {
   private forgetInFlight(): void {
     this.socket = null;
     this.sentWatch = undefined;
+    this.hostView.sent = false;
     this.tasks.watching = null;
     this.requested = null;
     this.running = null;
@@ -257,6 +261,8 @@ export class Lab {
         return this.tasksReport(msg.stepId, msg.done);
       case 'metrics':
         return this.live.add(msg.sample);
+      case 'hostView':
+        return void (this.hostView.view = msg.view);
       case 'notice':
         return this.showNotice(msg.notice);
       case 'idle':
@@ -288,6 +294,7 @@ export class Lab {
     if (msg.session !== this.sessionId) {
       this.tasks.forget();
       this.live.forget();
+      this.hostView.forget();
       this.startedAt = null;
       this.finishedAt = null;
     }
@@ -458,6 +465,14 @@ export class Lab {
     this.sentWatch = target;
     this.tasks.watching = target;
     this.socket.send({ t: 'watch', stepId: target });
+  }
+
+  /** Tell the server whether the Host tab is shown, when that changed or the socket is new. Call from an effect. */
+  syncHostView(): void {
+    const shown = this.hostView.shown;
+    if (!this.socket?.isOpen || this.status !== 'open' || shown === this.hostView.sent) return;
+    this.hostView.sent = shown;
+    this.socket.send({ t: 'hostView', open: shown });
   }
 
   dismissError(id: number): void {

@@ -34,6 +34,9 @@ function snapshot(over: Partial<Snapshot> = {}): Snapshot {
     mounts: [{ target: '/', fstype: 'ext4', source: '/dev/vda1' }],
     exe: '/work/main/build/stepper',
     security: null,
+    hostname: { host: 'host', container: 'host' },
+    net: { host: [{ name: 'lo', addresses: ['127.0.0.1/8'] }], container: [{ name: 'lo', addresses: ['127.0.0.1/8'] }] },
+    cpuStat: null,
     ...over,
   };
 }

@@ -9,6 +9,7 @@ export * from '../../../lab-server/src/protocol/calls.ts';
 export * from '../../../lab-server/src/protocol/workshop.ts';
 export * from '../../../lab-server/src/protocol/errno.ts';
 export * from '../../../lab-server/src/protocol/oci-fields.ts';
+export * from '../../../lab-server/src/protocol/host-view.ts';
 // The page gets the lesson as the server shows it: tasks without their checks or answers.
 import type { LessonView, TaskView } from '../../../lab-server/src/protocol/lesson.ts';
 export type Lesson = LessonView;

@@ -27,6 +27,9 @@ const empty: Snapshot = {
   mounts: [],
   exe: null,
   security: null,
+  hostname: { host: 'laptop', container: null },
+  net: { host: [{ name: 'lo', addresses: ['127.0.0.1/8'] }, { name: 'eth0', addresses: ['192.168.1.7/24'] }], container: null },
+  cpuStat: null,
 };
 
 /** After the book's clone: six namespaces of its own, the host's groups, mounts and maps. */
@@ -46,6 +49,8 @@ const cloned: Snapshot = {
   mounts: HOST_MOUNTS,
   exe: '/opt/stepbox/build/stepper',
   security: SECURITY,
+  hostname: { host: 'laptop', container: 'laptop' },
+  net: { ...empty.net, container: [{ name: 'lo', addresses: [] }] },
 };
 
 const at = (snapshot: Snapshot, phase: Phase = 'paused'): PanelState => ({ snapshot, phase });
@@ -128,7 +133,7 @@ describe('what a step changed in the kernel panel', () => {
     expect(diffSnapshots(at(cloned), at(hardened)).security).toEqual(['seccomp', 'rlimit:nofile', 'rlimit:nproc']);
   });
 
-  test('a step that changed nothing the panel shows (a refusal, a host name) shows nothing', () => {
+  test('a step that changed nothing the panel shows (a refusal) shows nothing', () => {
     const d = diffSnapshots(at(cloned), at(structuredClone(cloned)));
     expect(d.sections).toEqual([]);
     expect(d.phase).toBeNull();
@@ -140,5 +145,42 @@ describe('what a step changed in the kernel panel', () => {
     const d = diffSnapshots(at(cloned), at(other));
     expect(d.sections).toEqual([]);
     expect(d.mountsRemoved).toEqual([]);
+  });
+
+  test('the hostname step (book step 11): the host name section, and only it', () => {
+    const renamed = { ...cloned, hostname: { host: 'laptop', container: 'box1' } };
+    const d = diffSnapshots(at(cloned), at(renamed));
+    expect(d.hostname).toBe(true);
+    expect(d.sections).toEqual(['uts']);
+    expect(sectionToShow(d)).toBe('uts');
+  });
+
+  test("the veth step: the network section, with the container's end and the host's", () => {
+    const wired: Snapshot = {
+      ...cloned,
+      net: {
+        host: [...cloned.net.host, { name: 'sbx-4242', addresses: ['10.200.0.5/30'] }],
+        container: [{ name: 'lo', addresses: ['127.0.0.1/8'] }, { name: 'eth0', addresses: ['10.200.0.6/30'] }],
+      },
+    };
+    const d = diffSnapshots(at(cloned), at(wired));
+    expect(d.net).toEqual({ container: ['lo', 'eth0'], host: ['sbx-4242'] });
+    expect(d.sections).toEqual(['net']);
+    expect(sectionToShow(d)).toBe('net');
+  });
+
+  test('a device going away in the container counts, one appearing on the host alone does not', () => {
+    const gone = diffSnapshots(at({ ...cloned, net: { ...cloned.net, container: [...cloned.net.container!, { name: 'eth0', addresses: [] }] } }), at(cloned));
+    expect(gone.net.container).toEqual(['eth0']);
+    // Another lab's veth, or a VPN, comes and goes on the host: not this step's doing.
+    const elsewhere = diffSnapshots(at(cloned), at({ ...cloned, net: { ...cloned.net, host: [...cloned.net.host, { name: 'wg0', addresses: ['10.9.0.1/24'] }] } }));
+    expect(elsewhere.net).toEqual({ container: [], host: [] });
+    expect(elsewhere.sections).toEqual([]);
+  });
+
+  test("the clone: a new container's name and devices are not marked as changed", () => {
+    const d = diffSnapshots(at(empty, 'empty'), at(cloned));
+    expect(d.hostname).toBe(false);
+    expect(d.net.container).toEqual([]);
   });
 });

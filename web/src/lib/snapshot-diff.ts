@@ -1,10 +1,10 @@
 // What one step changed in the kernel panel: the previous snapshot against the new one,
 // section by section, in the panel's order. The panel opens and marks the first section
 // that changed, and marks the rows that are new since the step before.
-import type { Namespace, Phase, Security, Snapshot } from './protocol.ts';
+import type { Namespace, NetDevice, Phase, Security, Snapshot } from './protocol.ts';
 
 /** The kernel panel's sections that a step can change, top to bottom. */
-export const SECTIONS = ['namespaces', 'cgroups', 'idmap', 'mounts', 'security'] as const;
+export const SECTIONS = ['namespaces', 'uts', 'net', 'cgroups', 'idmap', 'mounts', 'security'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
 export type Mount = Snapshot['mounts'][number];
@@ -29,6 +29,14 @@ export interface SnapshotDiff {
   root: boolean;
   exe: boolean;
   security: SecurityField[];
+  /** The container's host name is another than before. */
+  hostname: boolean;
+  /**
+   * Devices whose addresses changed, or that came or went: in the container's network
+   * namespace, and on the host in the same step (a veth pair has an end on each side).
+   * The host alone is not a step's doing: other programs add devices there too.
+   */
+  net: { container: string[]; host: string[] };
 }
 
 export interface PanelState {
@@ -93,9 +101,14 @@ export function diffSnapshots(before: PanelState, after: PanelState): SnapshotDi
   const exe = same && a.exe !== b.exe;
 
   const security = same && a.security && b.security ? securityChanges(a.security, b.security) : [];
+  const hostname = same && a.hostname.container !== b.hostname.container;
+  const netContainer = same ? deviceChanges(a.net.container ?? [], b.net.container ?? []) : [];
+  const net = { container: netContainer, host: netContainer.length ? deviceChanges(a.net.host, b.net.host) : [] };
 
   const changed: Record<SectionId, boolean> = {
     namespaces: namespaces.length > 0,
+    uts: hostname,
+    net: net.container.length > 0,
     cgroups: cgroups.length > 0 || limits.length > 0,
     idmap: uidMap || gidMap,
     mounts: mountsAdded.length > 0 || mountsRemoved.length > 0 || root || exe,
@@ -114,7 +127,18 @@ export function diffSnapshots(before: PanelState, after: PanelState): SnapshotDi
     root,
     exe,
     security,
+    hostname,
+    net,
   };
+}
+
+/** Names of the devices that appeared, went, or whose addresses are others now. */
+function deviceChanges(a: NetDevice[], b: NetDevice[]): string[] {
+  const key = (d: NetDevice) => [...d.addresses].sort().join(' ');
+  const before = new Map(a.map((d) => [d.name, key(d)]));
+  const after = new Map(b.map((d) => [d.name, key(d)]));
+  const changed = b.filter((d) => before.get(d.name) !== key(d)).map((d) => d.name);
+  return [...changed, ...a.filter((d) => !after.has(d.name)).map((d) => d.name)];
 }
 
 function securityChanges(a: Security, b: Security): SecurityField[] {

@@ -69,7 +69,7 @@ export class LabSocket {
 }
 
 /** Every kind the server sends; a Record, so a kind added to the protocol but not here fails the build. */
-const KINDS: Record<ServerMessage['t'], true> = { welcome: true, running: true, result: true, state: true, peek: true, tasks: true, metrics: true, error: true, notice: true, idle: true };
+const KINDS: Record<ServerMessage['t'], true> = { welcome: true, running: true, result: true, state: true, peek: true, tasks: true, metrics: true, error: true, notice: true, idle: true, hostView: true };
 
 /** The server is trusted, but a malformed frame should be dropped, not crash the page. */
 function parseServerMessage(text: string): ServerMessage | null {
