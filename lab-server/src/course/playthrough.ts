@@ -87,6 +87,17 @@ export class Playthrough {
     return result;
   }
 
+  /**
+   * The steps done so far that would run again now, with the parameters they last ran
+   * with: most cannot (a second clone(), a second pivot_root(), anything after execve()),
+   * and the page offers "Run again" only where the server would not refuse it.
+   */
+  again(): string[] {
+    return this.lesson.steps
+      .filter((s) => this.results.get(s.id)?.ok && !this.session.wouldRefuse({ kind: s.kind, params: { ...s.params, ...this.paramsOf.get(s.id) } }))
+      .map((s) => s.id);
+  }
+
   /** Every step not done yet, in order with the lesson's parameters, up to the first that fails. */
   async *runRest(): AsyncGenerator<StepResult> {
     for (let id = this.next(); id !== null; id = this.next()) {
