@@ -160,6 +160,9 @@ describe('the lifecycle of the book container, in a browser', () => {
     expect(await page.getByTestId('life').innerText()).toBe('Exited (code 3)');
     expect(await page.locator('.diagram .pids').innerText()).toBe('Its process has exited (code 3)');
     expect(await page.locator('.kernel').innerText()).not.toContain('No container process yet');
+    // What was built is still shown, as the kernel reported it last, and said to be that.
+    expect(await page.locator('.diagram .part.lit').count()).toBe(3);
+    expect(await page.locator('.kernel .kept').innerText()).toBe('Below: what the kernel reported last, while the process lived.');
     expect(await stepsWithRun(page)).toEqual([]);
     expect(await page.locator('article[data-step-id] .badge.ok').count()).toBe(20);
     await page.screenshot({ path: join(SHOTS, 'exited-1280.png') });

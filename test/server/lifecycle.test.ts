@@ -13,7 +13,7 @@ const lab = useServer(5);
 
 /** The latest list of steps the server would run again. */
 function latestAgain(c: PageClient): string[] {
-  const m = c.messages.findLast((x) => x.t === 'welcome' || x.t === 'result' || x.t === 'state')!;
+  const m = c.messages.filter((x) => x.t === 'welcome' || x.t === 'result' || x.t === 'state').at(-1)!;
   return Again.parse(m.again);
 }
 
