@@ -191,4 +191,12 @@ describe('the lifecycle of the book container, in a browser', () => {
     await expect.poll(() => stepAtTop(page)).toBe('01-clone');
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('title-01-clone');
   });
+
+  test('a cgroup limit keeps its controller and a freezer its state: freezing cannot be edited into another step', async () => {
+    await page.goto(`${lab.origin}/#/cg-freezer`);
+    const freeze = page.locator('#step-10-freeze');
+    await freeze.waitFor();
+    expect(await freeze.locator('.fixed code').allInnerTexts()).toEqual(['freezer', 'FROZEN']);
+    expect(await freeze.locator('select').count()).toBe(0);
+  });
 });

@@ -84,3 +84,22 @@ it('Run again where the server says so, the exit code, and both again after a re
   await again.close();
   await c.close();
 }, 120_000);
+
+it('a parameter that says which step it is cannot be changed from the page', async () => {
+  const { base, cookie } = lab();
+  for (const [lesson, stepId, params] of [
+    ['book', '17-mount-sys', { fs: 'proc' }],
+    ['cg-freezer', '10-freeze', { limit: { controller: 'pids', max: 5 } }],
+    ['cg-freezer', '10-freeze', { limit: { controller: 'freezer', state: 'THAWED' } }],
+  ] as const) {
+    const c = await PageClient.connect(base, cookie);
+    c.hello(lesson);
+    await c.next((m) => m.t === 'welcome');
+    c.send({ t: 'run', stepId, params });
+    const m = await c.next((x) => x.t === 'result');
+    const r = m.result as { ok: boolean; calls: unknown[]; refusal?: { code: string } };
+    expect(r.refusal?.code, `${lesson} ${stepId}`).toBe('fixed-param');
+    expect(r.calls).toEqual([]);
+    await c.close();
+  }
+}, 60_000);
