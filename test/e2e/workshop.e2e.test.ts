@@ -291,7 +291,8 @@ describe('stepbox workshop: a seat nobody uses', () => {
     expect(frozen(seat)).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'workshop-idle.png') });
     // The next step thaws it (before it runs), and the banner goes.
-    await page.locator('article[data-step-id] .run').nth(1).click();
+    // (Step 1 has no Run button any more: a second clone() is never offered.)
+    await page.locator('article[data-step-id]').nth(1).locator('.run').click();
     await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 10_000 }).toBe('2 of 20 steps');
     expect(frozen(seat)).toBe(false);
     await expect.poll(() => page.getByTestId('seat-idle').count(), { timeout: 5_000 }).toBe(0);

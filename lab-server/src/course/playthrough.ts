@@ -3,7 +3,7 @@
 // may run all come from here, so each rule is said once.
 import type { Lesson, LessonStep } from '../protocol/lesson.ts';
 import type { StepResult } from '../protocol/results.ts';
-import { FIXED_PARAMS } from '../protocol/steps.ts';
+import { FIXED_PARAMS, paramAt } from '../protocol/steps.ts';
 import { evaluate } from '../lessons/expect.ts';
 import type { Session } from '../session/session.ts';
 import { taskDone } from './tasks.ts';
@@ -68,9 +68,12 @@ export class Playthrough {
     if (!step) return undefined;
     const missing = this.lesson.steps.slice(0, index).find((s) => !this.results.get(s.id)?.ok);
     let result: StepResult;
-    const fixed = (FIXED_PARAMS[step.kind] ?? []).find((k) => params && k in params && JSON.stringify(params[k]) !== JSON.stringify(step.params[k]));
+    // A parameter given replaces the lesson's whole value (the merge below is shallow), so a
+    // fixed field counts as changed when the student's parameter lacks it too.
+    const fixed = (FIXED_PARAMS[step.kind] ?? []).find((k) => params && k.split('.')[0]! in params && JSON.stringify(paramAt(params, k)) !== JSON.stringify(paramAt(step.params, k)));
     if (fixed) {
-      result = this.session.refused(step.kind, { code: 'fixed-param', en: `This step's ${fixed} is ${JSON.stringify(step.params[fixed])}: it is what the step is, and the steps after it count on it.`, zh: `这一步的 ${fixed} 是 ${JSON.stringify(step.params[fixed])}：它决定了这是哪一步，后面的步骤都依赖它。` }, stepId);
+      const value = JSON.stringify(paramAt(step.params, fixed));
+      result = this.session.refused(step.kind, { code: 'fixed-param', en: `This step's ${fixed} is ${value}: it is what the step is, and the steps after it count on it.`, zh: `这一步的 ${fixed} 是 ${value}：它决定了这是哪一步，后面的步骤都依赖它。` }, stepId);
     } else if (missing) {
       result = this.session.refused(step.kind, { code: 'out-of-order', en: `Run "${missing.title.en}" first: each step builds on the ones before it.`, zh: `请先运行“${missing.title.zh}”：每一步都建立在前面的步骤之上。` }, stepId);
     } else {
@@ -85,6 +88,17 @@ export class Playthrough {
     if (result.ok) this.paramsOf.set(stepId, params);
     if (result.ok && !before?.ok) this.lastProgress = Date.now();
     return result;
+  }
+
+  /**
+   * The steps done so far that would run again now, with the parameters they last ran
+   * with: most cannot (a second clone(), a second pivot_root(), anything after execve()),
+   * and the page offers "Run again" only where the server would not refuse it.
+   */
+  again(): string[] {
+    return this.lesson.steps
+      .filter((s) => this.results.get(s.id)?.ok && !this.session.wouldRefuse({ kind: s.kind, params: { ...s.params, ...this.paramsOf.get(s.id) } }))
+      .map((s) => s.id);
   }
 
   /** Every step not done yet, in order with the lesson's parameters, up to the first that fails. */

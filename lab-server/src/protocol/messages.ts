@@ -3,10 +3,10 @@
 //
 //   page                                   server
 //   ──── hello {lesson, session?, size} ──▶  opens (or re-attaches) a session
-//   ◀─── welcome {session, lesson, host, results, next, snapshot}
+//   ◀─── welcome {session, lesson, host, results, next, again, snapshot, exit, metrics}
 //   ──── run {stepId, params?} ───────────▶  refuses or runs one step
 //   ◀─── running {stepId}
-//   ◀─── result {result, next}                (the kernel's answer, the new snapshot, the step now open)
+//   ◀─── result {result, next, again}         (the kernel's answer, the new snapshot, the step now open)
 //   ──── runAll ──────────────────────────▶  runs the remaining steps in order
 //   ◀─── result … result
 //   ──── reset ───────────────────────────▶  reaps the container, starts a clean one
@@ -20,7 +20,7 @@
 //   ──── hostView {open} ─────────────────▶  the Host tab is shown (true) or hidden (false)
 //   ◀─── hostView {view}                      at once, then about once a second while it is shown
 //   ◀─── tasks {stepId, done}                 whenever the set of finished tasks changes
-//   ◀─── state {phase, snapshot}              whenever the container changes on its own
+//   ◀─── state {phase, snapshot, exit, again} whenever the container changes on its own
 //   ◀─── metrics {sample}                     about once a second while a cpu or memory group exists
 //   ◀─── error {code, en, zh}
 //   ◀─── notice {notice}                      in a workshop, the instructor's broadcast
@@ -129,12 +129,28 @@ export const ClientMessage = z.discriminatedUnion('t', [
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
+/**
+ * How the container's first process ended: its exit code, or the signal that killed it.
+ * Both null when the helper itself went away and took the answer with it.
+ */
+export const ExitStatus = z
+  .object({
+    code: z.number().int().min(0).max(255).nullable(),
+    signal: z.string().regex(/^SIG[A-Z0-9+-]{1,12}$/).nullable(),
+  })
+  .strict();
+export type ExitStatus = z.infer<typeof ExitStatus>;
+
+/** The steps done so far that the server would run again now (their refuse() says nothing): where the page offers "Run again". */
+export const Again = z.array(stepId).max(200);
+
 export type ServerMessage =
   /** `next`: the first step not done yet (it and those before it may run); null when all are done. */
-  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; next: string | null; phase: Phase; snapshot: Snapshot; graceSeconds: number; you: { name: string | null; notice: Notice | null } | null; rebuilt: Rebuilt | null }
+  /** `exit`: how the container's process ended, once it has; `metrics`: the live graphs' last minute, oldest first. */
+  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; next: string | null; again: string[]; phase: Phase; snapshot: Snapshot; exit: ExitStatus | null; metrics: MetricsSample[]; graceSeconds: number; you: { name: string | null; notice: Notice | null } | null; rebuilt: Rebuilt | null }
   | { t: 'running'; stepId: string }
-  | { t: 'result'; result: StepResult; next: string | null }
-  | { t: 'state'; phase: Phase; snapshot: Snapshot; exitInfo: string | null }
+  | { t: 'result'; result: StepResult; next: string | null; again: string[] }
+  | { t: 'state'; phase: Phase; snapshot: Snapshot; exitInfo: string | null; exit: ExitStatus | null; again: string[] }
   | { t: 'peek'; open: boolean; reason?: Said }
   | { t: 'tasks'; stepId: string; done: string[] }
   | { t: 'metrics'; sample: MetricsSample }

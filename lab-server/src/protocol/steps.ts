@@ -112,10 +112,23 @@ export type StepKind = keyof typeof StepParams;
 
 /**
  * Parameters that say which step it is, not how it runs: "mount /sys" with another
- * filesystem would be a different step, which the lesson's later steps do not count on.
- * The page shows them without an editor, and the server keeps the lesson's value.
+ * filesystem would be a different step, which the lesson's later steps do not count on,
+ * and so would "echo FROZEN > freezer.state" turned into a memory limit, or into THAWED (the
+ * lesson's next step). A dotted path names a field inside a parameter; one a step's
+ * parameters do not have (a memory limit has no state) is fixed as absent. The page shows them without an editor, and the server
+ * refuses a run that changes them.
  */
-export const FIXED_PARAMS: Partial<Record<StepKind, readonly string[]>> = { mount: ['fs'], 'cgroup-join': ['controller'] };
+export const FIXED_PARAMS: Partial<Record<StepKind, readonly string[]>> = { mount: ['fs'], 'cgroup-join': ['controller'], 'cgroup-limit': ['limit.controller', 'limit.state'] };
+
+/** The value at a dotted path in a step's parameters (FIXED_PARAMS), or undefined. */
+export function paramAt(params: Record<string, unknown>, path: string): unknown {
+  let at: unknown = params;
+  for (const key of path.split('.')) {
+    if (typeof at !== 'object' || at === null || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
 export const STEP_KINDS = Object.keys(StepParams) as StepKind[];
 export type ParamsOf<K extends StepKind> = z.infer<(typeof StepParams)[K]>;
 

@@ -44,6 +44,12 @@ const METRICS_MS = 1000;
 /** How often a seat's idleness is looked at: the page hears only when its state changes. */
 const IDLE_CHECK_MS = 1000;
 
+/** What the container is now, when it changed on its own: its end, once it has ended, and what may run again. */
+function stateMessage(e: Entry, snapshot: ReturnType<Entry['session']['snapshot']>): Extract<ServerMessage, { t: 'state' }> {
+  const s = e.session.state;
+  return { t: 'state', phase: s.phase, snapshot, exitInfo: s.exitInfo, exit: s.exit, again: e.play.again() };
+}
+
 export class Connection implements Attachment {
   private entry: Entry | null = null;
   private closed = false;
@@ -286,8 +292,11 @@ export class Connection implements Attachment {
       host: this.hub.hostInfo(e.session.seat?.name ?? null),
       results: [...e.play.results.values()],
       next: e.play.next(),
+      again: e.play.again(),
       phase: e.session.state.phase,
       snapshot: e.session.snapshot(),
+      exit: e.session.state.exit,
+      metrics: e.metrics.samples(),
       graceSeconds: this.hub.graceSeconds,
       you: this.student ? { name: this.student.name, notice: this.workshop!.notice } : null,
       rebuilt,
@@ -304,13 +313,13 @@ export class Connection implements Attachment {
       // Said like any refusal, and not kept: once released, the same click runs the step.
       const refusal = { code: 'held', en: `The instructor asked the room to wait after step ${hold}: this step runs once they say go.`, zh: `讲师请大家在第 ${hold} 步之后稍等：等讲师说开始，这一步就能运行。` };
       const result = this.entry!.session.refused(play.step(stepId)!.kind, refusal, stepId);
-      this.send({ t: 'result', result, next: play.next() });
+      this.send({ t: 'result', result, next: play.next(), again: play.again() });
       return result;
     }
     this.send({ t: 'running', stepId });
     const result = (await play.run(stepId, params))!;
     if (this.student && result.ok) this.student.progress = play.progress();
-    this.send({ t: 'result', result, next: play.next() });
+    this.send({ t: 'result', result, next: play.next(), again: play.again() });
     return result;
   }
 
@@ -444,7 +453,7 @@ export class Connection implements Attachment {
     const key = JSON.stringify(snapshot);
     if (key === this.lastSnapshot) return;
     this.lastSnapshot = key;
-    this.send({ t: 'state', phase: e.session.state.phase, snapshot, exitInfo: e.session.state.exitInfo });
+    this.send(stateMessage(e, snapshot));
   }
 
   /** While the session has a cpu or memory group, one sample a second for the live graphs. */
@@ -453,12 +462,14 @@ export class Connection implements Attachment {
     if (!e) return;
     if (this.sampler?.session !== e.session) this.sampler = new Metrics(e.session);
     const sample = this.sampler.sample();
-    if (sample) this.send({ t: 'metrics', sample });
+    if (!sample) return;
+    e.metrics.add(sample);
+    this.send({ t: 'metrics', sample });
   }
 
   changed(): void {
     const e = this.entry;
-    if (e) this.send({ t: 'state', phase: e.session.state.phase, snapshot: e.session.snapshot(), exitInfo: e.session.state.exitInfo });
+    if (e) this.send(stateMessage(e, e.session.snapshot()));
   }
 
   peekClosed(): void {

@@ -17,6 +17,7 @@ import { processFamily } from '../sys/proc.ts';
 import { pidfdKill } from '../sys/ffi.ts';
 import type { TermSize } from '../helper/client.ts';
 import { History } from './history.ts';
+import { MetricsLog } from './metrics-log.ts';
 import type { MirrorSink } from './mirror.ts';
 import type { IdleRules } from './idle.ts';
 import { RateLimit } from './limits.ts';
@@ -50,6 +51,8 @@ export class Entry {
   peek: IPty | null = null;
   /** Read-only views of the terminal (server/mirror.ts): a workshop's instructor. */
   readonly mirrors = new Set<MirrorSink>();
+  /** The live graphs' last minute, for a tab that reloads. */
+  readonly metrics = new MetricsLog();
 
   constructor(
     readonly id: string,

@@ -70,12 +70,14 @@ export class Session extends EventEmitter<SessionEvents> {
       if (e.pid !== this.state.pid) return;
       this.state.phase = 'exited';
       this.state.exitInfo = e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+      this.state.exit = { code: e.signal ? null : e.code, signal: e.signal };
       this.emit('exit', this.state.exitInfo);
     });
     helper.on('gone', () => {
       if (this.state.phase === 'exited') return;
       this.state.phase = 'exited';
       this.state.exitInfo = 'the helper exited';
+      this.state.exit = { code: null, signal: null };
       this.emit('exit', this.state.exitInfo);
     });
   }
@@ -143,6 +145,17 @@ export class Session extends EventEmitter<SessionEvents> {
     const next = this.queue.then(() => this.runNow(req, stepId));
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Whether the step would be refused if asked now, without running anything: the same
+   * check run() makes first. Parameters that do not validate count as refused.
+   */
+  wouldRefuse(req: StepRequest): boolean {
+    if (this.reaping) return true;
+    const parsed = StepParams[req.kind].safeParse(req.params);
+    if (!parsed.success) return true;
+    return (STEPS[req.kind].refuse as (p: unknown, c: StepCtx) => Refusal | null)(parsed.data, this.ctx()) !== null;
   }
 
   /** A result for a step that did not run, with the kernel's current state. */

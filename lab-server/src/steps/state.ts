@@ -2,6 +2,7 @@
 // view is read separately (observe.ts); this record is what the "may this step run now?"
 // predicates decide on (the page only hears their answers, from the server).
 import type { CapSet, CloneFlag, Controller, Rlimit } from '../protocol/kernel.ts';
+import type { ExitStatus } from '../protocol/messages.ts';
 import type { Phase, Refusal } from '../protocol/results.ts';
 
 export interface State {
@@ -39,6 +40,8 @@ export interface State {
   /** Limits set with setrlimit(2), by resource. */
   rlimits: Partial<Record<Rlimit, { soft: number | 'unlimited'; hard: number | 'unlimited' }>>;
   exitInfo: string | null;
+  /** The same end as data, for the page to word: the exit code or the signal. */
+  exit: ExitStatus | null;
 }
 
 export function emptyState(): State {
@@ -67,6 +70,7 @@ export function emptyState(): State {
     seccomp: null,
     rlimits: {},
     exitInfo: null,
+    exit: null,
   };
 }
 

@@ -10,6 +10,7 @@ import {
   type HostInfo,
   type Lesson,
   type LessonStep,
+  type ExitStatus,
   type Notice,
   type Phase,
   type Rebuilt,
@@ -31,6 +32,7 @@ import { chooseWatched } from './tasks.ts';
 import { lessonComplete } from './lesson-end.ts';
 import { Terminals } from './terminals.svelte.ts';
 import { diffSnapshots, type SnapshotDiff } from './snapshot-diff.ts';
+import { lifecycle, type Lifecycle } from './lifecycle.ts';
 
 /** `displaced`: another tab took the session; `expired`: a workshop put the unused seat away. Either waits for the student. */
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'displaced' | 'expired';
@@ -76,7 +78,12 @@ export class Lab {
    */
   change = $state.raw<{ seq: number; diff: SnapshotDiff } | null>(null);
   private changeSeq = 0;
-  exitInfo = $state<string | null>(null);
+  /** How the container's process ended, once it has. */
+  exit = $state.raw<ExitStatus | null>(null);
+  /** The steps done that the server would run again now: only they offer "Run again". */
+  again = $state.raw<string[]>([]);
+  /** Counts the Restarts this page asked for that the server has answered: the notebook goes back to step 1 on each. */
+  restarts = $state(0);
   /** The step the server says is running now. */
   running = $state<string | null>(null);
   /** A run we asked for that the server has not acknowledged yet. */
@@ -120,6 +127,10 @@ export class Lab {
   currentStep = $state<string | null>(null);
   readonly busy = $derived(this.requested !== null || this.running !== null || this.runAllActive);
   readonly watchTarget: string | null = $derived(chooseWatched(this.steps, this.results, this.tasks.focused));
+  /** The one lifecycle the top bar, the kernel panel, the steps and the terminal all show. */
+  readonly life: Lifecycle = $derived(
+    lifecycle({ phase: this.phase, results: this.results, steps: this.steps, running: this.running ?? this.requested, lastRan: this.lastRan, exit: this.exit }),
+  );
 
   private socket: LabSocket | null = null;
   private attempts = 0;
@@ -151,7 +162,8 @@ export class Lab {
     this.snapshot = null;
     this.phase = 'empty';
     this.change = null;
-    this.exitInfo = null;
+    this.exit = null;
+    this.again = [];
     this.lastRan = null;
     this.attention = null;
     this.announcement = null;
@@ -243,13 +255,15 @@ export class Lab {
         return;
       case 'result':
         this.currentStep = msg.next;
+        this.again = msg.again;
         return this.result(msg.result);
       case 'state':
         this.phase = msg.phase;
         this.snapshot = msg.snapshot;
         // Not a step: what the panel shows is no longer what the last step changed.
         this.change = null;
-        this.exitInfo = msg.exitInfo;
+        this.exit = msg.exit;
+        this.again = msg.again;
         return;
       case 'peek':
         this.peek = { open: msg.open, pending: false, reason: msg.open ? null : (msg.reason ?? null) };
@@ -283,6 +297,7 @@ export class Lab {
     this.terminals.clear();
     // Only a page that hoped to re-attach and could not deserves a word about it, not a Restart.
     this.rebuilt = msg.rebuilt ?? (msg.session === this.sessionId ? this.rebuilt : null);
+    if (this.resetAsked) this.restarts++;
     this.seatIdle = null;
     this.sessionReplaced = asked !== null && asked !== msg.session && !this.resetAsked && !msg.rebuilt;
     this.resetAsked = false;
@@ -293,8 +308,9 @@ export class Lab {
     // The same one re-attached keeps them until the server's fresh report, without a flicker.
     if (msg.session !== this.sessionId) {
       this.tasks.forget();
-      this.live.forget();
       this.hostView.forget();
+      // What the server kept of the graphs' last minute: a reload draws the same curves.
+      this.live.seed(msg.metrics);
       this.startedAt = null;
       this.finishedAt = null;
     }
@@ -312,7 +328,8 @@ export class Lab {
     this.phase = msg.phase;
     this.snapshot = msg.snapshot;
     this.change = null;
-    this.exitInfo = null;
+    this.exit = msg.exit;
+    this.again = msg.again;
     this.requested = null;
     this.running = null;
     this.runAllActive = false;
@@ -344,7 +361,7 @@ export class Lab {
     if (this.snapshot) this.change = { seq: ++this.changeSeq, diff: diffSnapshots({ snapshot: this.snapshot, phase: this.phase }, { snapshot: r.snapshot, phase: r.phase }) };
     this.snapshot = r.snapshot;
     this.phase = r.phase;
-    if (r.phase !== 'exited') this.exitInfo = null;
+    if (r.phase !== 'exited') this.exit = null;
     this.lastRan = r.stepId ?? this.lastRan;
     if (this.complete && this.finishedAt === null) this.finishedAt = Date.now();
     if (this.running === r.stepId || this.requested === r.stepId) {

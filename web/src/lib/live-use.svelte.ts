@@ -19,6 +19,12 @@ export class LiveUse {
     this.samples = [...this.samples.slice(1 - KEPT), sample];
   }
 
+  /** The last minute the server kept, for a page that has just arrived: old kills are no news. */
+  seed(samples: MetricsSample[]): void {
+    this.samples = samples.slice(-KEPT);
+    this.oomKilled = null;
+  }
+
   /** Another container: its samples start again. */
   forget(): void {
     this.samples = [];

@@ -1,6 +1,6 @@
 // The one WebSocket between this tab and the lab server: JSON text frames for messages,
 // binary frames (channel byte + bytes) for terminal data. Knows nothing about lessons.
-import { ClientMessage, MetricsSample, frame, type Channel, type ServerMessage } from './protocol.ts';
+import { Again, ClientMessage, ExitStatus, MetricsSample, frame, type Channel, type ServerMessage } from './protocol.ts';
 
 export interface SocketHandlers {
   open(): void;
@@ -71,13 +71,33 @@ export class LabSocket {
 /** Every kind the server sends; a Record, so a kind added to the protocol but not here fails the build. */
 const KINDS: Record<ServerMessage['t'], true> = { welcome: true, running: true, result: true, state: true, peek: true, tasks: true, metrics: true, error: true, notice: true, idle: true, hostView: true };
 
+/**
+ * The parts that would mislead silently if malformed are checked against their schemas:
+ * a sample feeds a canvas, an exit status and the steps that may run again feed what the
+ * whole page says of the container's lifecycle.
+ */
+function checked(t: string, msg: Record<string, unknown>): boolean {
+  const lifecycle = () => ExitStatus.nullable().safeParse(msg.exit).success && Again.safeParse(msg.again).success;
+  switch (t) {
+    case 'metrics':
+      return MetricsSample.safeParse(msg.sample).success;
+    case 'welcome':
+      return lifecycle() && MetricsSample.array().max(600).safeParse(msg.metrics).success;
+    case 'state':
+      return lifecycle();
+    case 'result':
+      return Again.safeParse(msg.again).success;
+    default:
+      return true;
+  }
+}
+
 /** The server is trusted, but a malformed frame should be dropped, not crash the page. */
 function parseServerMessage(text: string): ServerMessage | null {
   try {
     const msg: unknown = JSON.parse(text);
     const t = typeof msg === 'object' && msg !== null ? (msg as { t?: unknown }).t : undefined;
-    // A sample feeds a canvas that would draw nonsense silently: it is checked against its schema.
-    const fits = t !== 'metrics' || MetricsSample.safeParse((msg as { sample?: unknown }).sample).success;
+    const fits = typeof t === 'string' && checked(t, msg as Record<string, unknown>);
     if (typeof t === 'string' && Object.hasOwn(KINDS, t) && fits) return msg as ServerMessage;
   } catch {
     // fall through
