@@ -7,9 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernel, sleep, until } from '../support/lab.ts';
 import { PageClient, type Message } from '../support/page-client.ts';
+import { startServer, stopServer, type Served } from '../support/served.ts';
 import { useServer } from '../support/server.ts';
 
 const GRACE_S = 0.3;
@@ -18,18 +19,12 @@ const lab = useServer(GRACE_S);
 const BOOK = ['01-clone', '02-idmap', '03-cgroup-create', '04-join-cpu', '05-join-cpuset', '06-join-blkio', '07-join-memory', '08-join-devices', '09-join-freezer', '10-join-pids', '11-hostname', '12-propagation', '13-bind-root', '14-pivot-root', '15-mount-proc', '16-mount-dev', '17-mount-sys', '18-mount-tmp', '19-detach-old-root', '20-exec'];
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'user', 'uts'];
 const STATUS = ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp'];
-/** This server's sessions: it runs in this process. */
+/** A server's sessions (`<pid>-<n>`) and seats (`<pid>-seat-<n>`), by name; this file's own server runs in this process. */
+const namesOf = (server: number) => new RegExp(`^${server}-(\\d+|seat-\\d+)$`);
 const OURS = new RegExp(`^${process.pid}-\\d+$`);
 
-interface Welcome extends Message {
-  session: string;
-  results: { ok: boolean; stepId: string; snapshot: { hostPid: number | null } }[];
-  next: string | null;
-  rebuilt: { by: string; steps: number; rewind?: { asked: number; ms: number } } | null;
-}
-
-/** Every cgroup directory of one of this server's sessions, in any hierarchy. */
-function ourGroups(dir = '/sys/fs/cgroup', depth = 8, out: string[] = []): string[] {
+/** Every cgroup directory of one of a server's sessions or seats, in any hierarchy. */
+function groupsOf(server: number, dir = '/sys/fs/cgroup', depth = 8, out: string[] = []): string[] {
   if (depth < 0) return out;
   let entries;
   try {
@@ -39,27 +34,37 @@ function ourGroups(dir = '/sys/fs/cgroup', depth = 8, out: string[] = []): strin
   }
   for (const e of entries) {
     if (!e.isDirectory()) continue;
-    if (OURS.test(e.name)) out.push(join(dir, e.name));
-    else ourGroups(join(dir, e.name), depth - 1, out);
+    if (namesOf(server).test(e.name)) out.push(join(dir, e.name));
+    else groupsOf(server, join(dir, e.name), depth - 1, out);
   }
   return out;
 }
+const ourGroups = () => groupsOf(process.pid);
 
-/** What of this server's sessions the machine holds: cgroups, runtime dirs, mounts, helper processes. */
-function ourTraces(): string[] {
-  const prefix = `/run/stepbox/${process.pid}-`;
-  const found = ourGroups().map((g) => `cgroup ${g}`);
-  if (existsSync('/run/stepbox')) for (const d of readdirSync('/run/stepbox')) if (OURS.test(d)) found.push(`dir /run/stepbox/${d}`);
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.split(' ')[4]?.startsWith(prefix)) found.push(`mount ${line.split(' ')[4]}`);
+/** What of a server's sessions the machine holds: cgroups, runtime dirs, mounts, helper processes (the one it keeps waiting aside). */
+function tracesOf(server: number): string[] {
+  const names = namesOf(server);
+  const inSession = (path: string | undefined) => path?.startsWith('/run/stepbox/') && names.test(path.split('/')[3] ?? '');
+  const found = groupsOf(server).map((g) => `cgroup ${g}`);
+  if (existsSync('/run/stepbox')) for (const d of readdirSync('/run/stepbox')) if (names.test(d)) found.push(`dir /run/stepbox/${d}`);
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (inSession(line.split(' ')[4])) found.push(`mount ${line.split(' ')[4]}`);
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv[0]?.endsWith('/stepper') && argv.some((a) => a.startsWith(prefix))) found.push(`process ${pid} ${argv.join(' ')}`);
+      if (argv[0]?.endsWith('/stepper') && argv.some(inSession)) found.push(`process ${pid} ${argv.join(' ')}`);
     } catch {
       // gone meanwhile
     }
   }
   return found;
+}
+const ourTraces = () => tracesOf(process.pid);
+
+interface Welcome extends Message {
+  session: string;
+  results: { ok: boolean; stepId: string; snapshot: { hostPid: number | null } }[];
+  next: string | null;
+  rebuilt: { by: string; steps: number; rewind?: { asked: number; ms: number } } | null;
 }
 
 /** A session's name (`<pid>-<n>`) from the cgroup paths of its container process. */
@@ -87,8 +92,7 @@ function traits(pid: number) {
 const welcomeAfter = (c: PageClient, from: number) => c.next((m) => m.t === 'welcome', 20_000, from) as Promise<Welcome>;
 const lastPid = (w: Welcome) => w.results.at(-1)!.snapshot.hostPid!;
 
-async function bookClient(upTo: number, params: Record<string, Record<string, unknown>> = {}): Promise<PageClient> {
-  const { base, cookie } = lab();
+async function bookClient(upTo: number, params: Record<string, Record<string, unknown>> = {}, { base, cookie }: { base: string; cookie: string } = lab()): Promise<PageClient> {
   const c = await PageClient.connect(base, cookie);
   c.hello();
   await c.next((m) => m.t === 'welcome');
@@ -259,4 +263,39 @@ describe('rewind and the other requests of a tab', () => {
     }
     expect(await until(() => lab().server.hub.size === 0 && ourTraces().length === 0, GRACE_S * 1000 + 10_000), ourTraces().join('\n')).toBe(true);
   }, 180_000);
+});
+
+describe('rewind in a seat (stepbox serve --seats)', () => {
+  let seated: Served;
+  beforeAll(async () => {
+    seated = await startServer({ grace: GRACE_S, args: ['--seats'] });
+  });
+  afterAll(async () => {
+    if (seated) await stopServer(seated.proc);
+  });
+
+  it('the old seat goes whole, and the new one stands at the step', async () => {
+    const server = seated.proc.pid!;
+    const c = await bookClient(20, {}, seated);
+    const old = c.results().at(-1)!.snapshot.hostPid;
+    const oldName = kernel.cgroup(old).split(/[\n/:]/).find((part) => new RegExp(`^${server}-\\d+$`).test(part))!;
+    expect(oldName).toBeDefined();
+    const from = c.messages.length;
+    c.send({ t: 'rewind', stepId: '14-pivot-root' });
+    const w = await welcomeAfter(c, from);
+    expect((w.host as { seat: string | null }).seat).toMatch(/^seat-\d+$/);
+    expect(w.rebuilt).toMatchObject({ by: 'rewind', steps: 14, rewind: { asked: 14 } });
+    expect(w.results.every((r) => r.ok)).toBe(true);
+    const pid = lastPid(w);
+    expect(pid).not.toBe(old);
+    // In a seat's group, as every process of a seated lab.
+    expect(kernel.cgroup(pid)).toMatch(new RegExp(`/${server}-seat-\\d+/`));
+    expect(await until(() => !kernel.alive(old), 3000)).toBe(true);
+    expect(groupsOf(server).filter((g) => g.endsWith(`/${oldName}`))).toEqual([]);
+    expect(existsSync(`/run/stepbox/${oldName}`)).toBe(false);
+    await c.run('15-mount-proc');
+    await c.close();
+    expect(await until(() => tracesOf(server).length === 0, GRACE_S * 1000 + 5000), tracesOf(server).join('\n')).toBe(true);
+    expect(seated.alive()).toBe(true);
+  }, 120_000);
 });

@@ -253,6 +253,9 @@ export class Connection implements Attachment {
     }
     this.hub.attach(entry, this);
     this.welcome();
+    // What it printed before this tab was attached to it: a replay's steps, a shell's first prompt.
+    const early = entry.history();
+    if (early.length) this.term(CHANNEL.main, early);
   }
 
   private welcome(): void {
