@@ -358,7 +358,7 @@ export class Connection implements Attachment {
     await this.adopt(async () => {
       let entry: Entry;
       try {
-        entry = await this.hub.open(old.lesson.id, { cols: 100, rows: 30 }, old);
+        entry = await this.hub.open(old.lesson.id, { cols: 100, rows: 30 }, old, by === 'rewind');
       } finally {
         if (!this.hub.holds(old)) this.entry = null;
       }
