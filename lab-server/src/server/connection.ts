@@ -347,8 +347,9 @@ export class Connection implements Attachment {
 
   /**
    * A clean session for the same lesson; with a plan (the instructor's fresh seat, up to a
-   * step or none), its steps run in it before the page hears of it. Either way the student's
-   * progress becomes the new session's (adopt): nothing of the old steps is replayed later.
+   * step or none; the student's rewind), its steps run in it before the page hears of it.
+   * Either way the student's progress becomes the new session's (adopt): nothing of the old
+   * steps is replayed later. A rewind's welcome says how long all of it took.
    */
   private async reset(plan?: Progress, by: Rebuilt['by'] = 'instructor'): Promise<void> {
     const old = this.entry!;
