@@ -191,6 +191,38 @@ describe('going back to a done step', () => {
     await page.getByRole('button', { name: 'EN' }).click();
   });
 
+  test('a replay that fails this time stops there, and the page says so', async () => {
+    await page.locator('.topbar .run-all').click();
+    await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 60_000 }).toBe('20 of 20 steps');
+    await page.locator('#step-19-detach-old-root [data-testid="rewind"]').click();
+    await page.locator('#step-19-detach-old-root [data-testid="rewind-notice"]').waitFor({ timeout: 10_000 });
+    // A program of the student's own, made inside this container only.
+    await page.getByRole('button', { name: 'Peek inside' }).click();
+    await expect.poll(() => screen(page, 1), { timeout: 10_000 }).toContain('peek into');
+    await page.keyboard.type('cp /bin/sh /bin/mine && echo made-$((6*7))\n');
+    await expect.poll(() => screen(page, 1), { timeout: 10_000 }).toMatch(/^made-42$/m);
+    await page.getByRole('button', { name: 'Close the peek shell' }).click();
+    const argv = page.locator('#step-20-exec input').first();
+    await argv.fill('/bin/mine');
+    await argv.press('Tab');
+    await runStep(page, '20-exec');
+
+    await page.locator('#step-20-exec [data-testid="rewind"]').click();
+    const notice = page.locator('#step-20-exec [data-testid="rewind-notice"]');
+    await notice.waitFor({ timeout: 10_000 });
+    expect(await notice.innerText()).toMatch(/the replay stopped at step 20: it failed this time/);
+    expect(await page.locator('#step-20-exec .badge').innerText()).toBe('failed');
+    expect(await page.locator('.topbar .progress-text').textContent()).toBe('19 of 20 steps');
+    await page.evaluate(() => document.querySelector('#step-20-exec [data-testid="rewind-notice"]')!.scrollIntoView({ block: 'center' }));
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(SHOTS, 'rewind-stopped-1280.png') });
+
+    // With a program the image has, the step runs again.
+    await argv.fill('/bin/sh');
+    await argv.press('Tab');
+    await runStep(page, '20-exec');
+  }, 120_000);
+
   test('on a phone: the action fits beside Run again, and the notice under it', async () => {
     const phone = await lab.browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'light', locale: 'en-US', isMobile: true, hasTouch: true });
     try {

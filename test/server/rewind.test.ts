@@ -181,6 +181,39 @@ describe('rewind to a done step', () => {
     expect(await until(() => ourTraces().length === 0, GRACE_S * 1000 + 5000), ourTraces().join('\n')).toBe(true);
   }, 60_000);
 
+  it('stops where the kernel answers differently this time, and says so', async () => {
+    // A program the student made in the old container: the fresh one, built from the image, lacks it.
+    const c = await bookClient(19);
+    const pid = c.results().at(-1)!.snapshot.hostPid;
+    c.send({ t: 'peek', open: true });
+    await c.next((m) => m.t === 'peek' && m.open === true);
+    c.type('cp /bin/sh /bin/mine\n', 1);
+    expect(await until(() => existsSync(`/proc/${pid}/root/bin/mine`), 10_000)).toBe(true);
+    let from = c.messages.length;
+    c.send({ t: 'run', stepId: '20-exec', params: { argv: ['/bin/mine'] } });
+    expect(((await c.next((m) => m.t === 'result', 10_000, from)).result as { ok: boolean }).ok).toBe(true);
+
+    from = c.messages.length;
+    c.send({ t: 'rewind', stepId: '20-exec' });
+    const w = await welcomeAfter(c, from);
+    expect(w.rebuilt).toMatchObject({ by: 'rewind', steps: 19, rewind: { asked: 20 } });
+    // The steps before it done, it failed (execve said ENOENT), nothing half-done.
+    expect(w.results.map((r) => [r.stepId, r.ok])).toEqual(BOOK.map((id, i) => [id, i < 19]));
+    expect(w.next).toBe('20-exec');
+    const failed = w.results.at(-1) as unknown as { calls: { call: string; errno?: string }[] };
+    expect(failed.calls.find((x) => x.call.startsWith('execve'))?.errno).toBe('ENOENT');
+    const fresh = w.results[18]!.snapshot.hostPid!;
+    expect(fresh).not.toBe(pid);
+    expect(kernel.alive(fresh)).toBe(true);
+    expect(existsSync(`/proc/${fresh}/root/bin/mine`)).toBe(false);
+    // And the student can go on from there: with a program the image has, the step runs.
+    from = c.messages.length;
+    c.send({ t: 'run', stepId: '20-exec', params: { argv: ['/bin/sh'] } });
+    expect(((await c.next((m) => m.t === 'result', 10_000, from)).result as { ok: boolean }).ok).toBe(true);
+    await c.close();
+    expect(await until(() => ourTraces().length === 0, GRACE_S * 1000 + 5000), ourTraces().join('\n')).toBe(true);
+  }, 60_000);
+
   it('refuses a step that is not done, in both languages, and keeps the container', async () => {
     const c = await bookClient(3);
     const pid = c.results().at(-1)!.snapshot.hostPid;
