@@ -1,12 +1,14 @@
 // "Go back to here" in Chromium against the real server: the whole book played, then back
 // to step 14, timed from the click to the page showing step 14 done and step 15 next; back to
-// the exec step, with a new shell on the terminal; and the same action from the keyboard and
-// in Chinese. The figures are printed for docs/performance.md ("Rewind").
+// the exec step, with a new shell on the terminal; the same action from the keyboard, in
+// Chinese and on a phone; a replay that fails this time; and a workshop student's seat. The
+// figures are printed for docs/performance.md ("Rewind").
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startWorkshop, stopServer, type Workshop } from '../support/served.ts';
 import { SHOTS, screen, useBrowserLab } from './harness.ts';
 
 const lab = useBrowserLab();
@@ -244,3 +246,42 @@ describe('going back to a done step', () => {
     }
   }, 60_000);
 });
+
+describe('in a workshop', () => {
+  let w: Workshop;
+  beforeAll(async () => {
+    w = await startWorkshop(['--grace', '3']);
+  }, 60_000);
+  afterAll(async () => {
+    if (w) await stopServer(w.proc);
+  }, 30_000);
+
+  test("a student goes back in their seat, keeps it, and the instructor's dashboard follows", async () => {
+    const contexts = await Promise.all([0, 1].map(() => lab.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 720 }, locale: 'en-US', colorScheme: 'light' })));
+    try {
+      const student = await contexts[0]!.newPage();
+      student.on('pageerror', (e) => console.error('page error:', e.message));
+      await student.goto(w.join);
+      await student.getByTestId('display-name').fill('Ada');
+      await student.getByRole('button', { name: 'Join' }).click();
+      await expect.poll(() => student.locator('.intro .where').innerText(), { timeout: 10_000 }).toMatch(/^You are in seat-\d+/);
+      const seat = /seat-\d+/.exec(await student.locator('.intro .where').innerText())![0];
+      for (const id of ['01-clone', '02-idmap', '03-cgroup-create', '04-join-cpu']) await runStep(student, id);
+
+      await student.locator('#step-02-idmap [data-testid="rewind"]').click();
+      await student.locator('#step-02-idmap [data-testid="rewind-notice"]').waitFor({ timeout: 10_000 });
+      expect(await student.locator('#step-02-idmap [data-testid="rewind-notice"]').innerText()).toMatch(/steps 1–2 replayed in \d+ ms/);
+      expect(await student.locator('.topbar .progress-text').textContent()).toBe('2 of 20 steps');
+      // The same seat, built again: the old one's reap was waited for.
+      expect(await student.locator('.intro .where').innerText()).toContain(seat);
+
+      const instructor = await contexts[1]!.newPage();
+      await instructor.goto(w.dashboard);
+      const card = instructor.locator('.card', { hasText: 'Ada' });
+      await expect.poll(() => card.getByTestId('steps').innerText(), { timeout: 10_000 }).toBe('2/20 steps');
+    } finally {
+      for (const c of contexts) await c.close();
+    }
+  }, 120_000);
+});
+
