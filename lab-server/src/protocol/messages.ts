@@ -54,8 +54,9 @@ export interface Rebuilt {
   steps: number;
   /**
    * A rewind: how many steps it was to run again (fewer `steps` ran: the next one failed
-   * this time, and its result says why) and how long the server took, from the request to
-   * the new container standing there, the old one's reap included, in milliseconds.
+   * this time, and its result says why) and how long the server took, in milliseconds, from
+   * the request to the new container standing there (the old one's processes killed and its
+   * root unmounted first; the kernel frees its cgroups meanwhile).
    */
   rewind?: { asked: number; ms: number };
 }
