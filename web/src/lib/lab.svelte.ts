@@ -268,8 +268,13 @@ export class Lab {
       case 'error':
         this.requested = null;
         this.runAllActive = false;
-        this.rewinding = null;
         this.errors = [...this.errors, { id: ++this.errorSeq, code: msg.code, en: msg.en, zh: msg.zh }];
+        if (this.rewinding !== null) {
+          this.rewinding = null;
+          // The session stays as it was, but a server that began the rewind stopped watching its tasks.
+          this.sentWatch = undefined;
+          this.syncWatch();
+        }
         return;
     }
   }
