@@ -122,6 +122,18 @@ export class Playthrough {
   }
 
   /**
+   * What a fresh session runs to stand where step `stepId` left this one: the done steps up
+   * to it, each with the parameters it last succeeded with. Null when the step is not done
+   * (refused, failed, never run, or after one that is not): there is no state of it to
+   * go back to.
+   */
+  rewindPlan(stepId: string): Progress | null {
+    const done = this.progress();
+    const at = done.steps.findIndex((s) => s.id === stepId);
+    return at < 0 ? null : replayPlan(this.lesson, done, at + 1);
+  }
+
+  /**
    * Run a recorded progress again on this (fresh) session, in order, up to the first step
    * that fails. Returns how many steps ran. The kernel may answer differently this time (a
    * name taken meanwhile): a failed step stops the replay and is the student's to see.

@@ -11,6 +11,8 @@
 //   ◀─── result … result
 //   ──── reset ───────────────────────────▶  reaps the container, starts a clean one
 //   ◀─── welcome {…}                          (results empty again)
+//   ──── rewind {stepId} ─────────────────▶  reaps the container, builds a clean one and
+//   ◀─── welcome {…, rebuilt}                 runs again every step up to stepId (or an error)
 //   ──── peek {open} ─────────────────────▶  a shell inside the half-built container
 //   ◀─── peek {open, reason?}
 //   ──── resize {channel, cols, rows} ────▶
@@ -47,11 +49,19 @@ export const CLOSE = { displaced: 4001, expired: 4002 } as const;
 
 /**
  * A new session that did not start empty: the instructor gave the student a fresh seat built
- * up to a step, or the student came back after their seat was put away. `steps` ran again.
+ * up to a step, the student came back after their seat was put away, or they went back to a
+ * step they had done (`rewind`). `steps` ran again.
  */
 export interface Rebuilt {
-  by: 'instructor' | 'return';
+  by: 'instructor' | 'return' | 'rewind';
   steps: number;
+  /**
+   * A rewind: how many steps it was to run again (fewer `steps` ran: the next one failed
+   * this time, and its result says why) and how long the server took, in milliseconds, from
+   * the request to the new container standing there (the old one's processes killed and its
+   * root unmounted first; the kernel frees its cgroups meanwhile).
+   */
+  rewind?: { asked: number; ms: number };
 }
 
 /**
@@ -119,6 +129,7 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('run'), stepId, params: z.record(z.string(), z.unknown()).optional() }).strict(),
   z.object({ t: z.literal('runAll') }).strict(),
   z.object({ t: z.literal('reset') }).strict(),
+  z.object({ t: z.literal('rewind'), stepId }).strict(),
   z.object({ t: z.literal('peek'), open: z.boolean() }).strict(),
   z.object({ t: z.literal('resize'), channel: z.union([z.literal(0), z.literal(1)]), ...size }).strict(),
   z.object({ t: z.literal('watch'), stepId: stepId.nullable() }).strict(),

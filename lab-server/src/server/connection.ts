@@ -198,6 +198,8 @@ export class Connection implements Attachment {
       }
       case 'reset':
         return this.reset();
+      case 'rewind':
+        return this.rewind(msg.stepId);
       case 'peek':
         return msg.open ? this.openPeek() : this.entry!.closePeek();
       case 'resize':
@@ -268,6 +270,9 @@ export class Connection implements Attachment {
     }
     this.hub.attach(entry, this);
     this.welcome();
+    // What it printed before this tab was attached to it: a replay's steps, a shell's first prompt.
+    const early = entry.history();
+    if (early.length) this.term(CHANNEL.main, early);
   }
 
   private welcome(): void {
@@ -362,23 +367,50 @@ export class Connection implements Attachment {
 
   /**
    * A clean session for the same lesson; with a plan (the instructor's fresh seat, up to a
-   * step or none), its steps run in it before the page hears of it. Either way the student's
-   * progress becomes the new session's (adopt): nothing of the old steps is replayed later.
+   * step or none; the student's rewind), its steps run in it before the page hears of it.
+   * Either way the student's progress becomes the new session's (adopt): nothing of the old
+   * steps is replayed later. A rewind's welcome says how long all of it took.
    */
-  private async reset(plan?: Progress): Promise<void> {
+  private async reset(plan?: Progress, by: Rebuilt['by'] = 'instructor'): Promise<void> {
     const old = this.entry!;
+    const t0 = performance.now();
     this.unwatch();
     // Until the hub agrees to a new session the old one stays: a refused reset loses nothing.
     await this.adopt(async () => {
       let entry: Entry;
       try {
-        entry = await this.hub.open(old.lesson.id, { cols: 100, rows: 30 }, old);
+        entry = await this.hub.open(old.lesson.id, { cols: 100, rows: 30 }, old, by === 'rewind');
       } finally {
         if (!this.hub.holds(old)) this.entry = null;
       }
-      if (plan) this.rebuilt = { by: 'instructor', steps: plan.steps.length ? await entry.play.replay(plan) : 0 };
+      if (plan) {
+        const steps = plan.steps.length ? await entry.play.replay(plan) : 0;
+        this.rebuilt = { by, steps, ...(by === 'rewind' ? { rewind: { asked: plan.steps.length, ms: Math.round(performance.now() - t0) } } : {}) };
+      }
       return entry;
     }, old.lesson.id);
+  }
+
+  /**
+   * Back to a step the student has done: what Restart does (the same reap of everything the
+   * old container had, the same fresh session), then the steps up to that one run again for
+   * real, each with the parameters it last succeeded with. Queued like every request, so it
+   * never runs beside a step, a reset or another rewind of this tab.
+   */
+  private rewind(stepId: string): Promise<void> | void {
+    const play = this.entry!.play;
+    const step = play.step(stepId);
+    if (!step) return this.send({ t: 'error', code: 'no-step', en: `This lesson has no step ${stepId}.`, zh: `本课没有步骤 ${stepId}。` });
+    const plan = play.rewindPlan(stepId);
+    if (!plan) {
+      return this.send({
+        t: 'error',
+        code: 'not-done',
+        en: `"${step.title.en}" is not done in this container (refused, failed or not run yet): you can only go back to a step that succeeded, with every step before it.`,
+        zh: `在这个容器里“${step.title.zh}”还没有完成（被拒绝、失败或尚未运行）：只能回到一个已经成功、且之前每一步都成功的步骤。`,
+      });
+    }
+    return this.reset(plan, 'rewind');
   }
 
   /**

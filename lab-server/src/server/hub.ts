@@ -149,9 +149,16 @@ export class Hub {
   /**
    * A new session for a lesson; `replacing` (a reset) is reaped first, once the new one is
    * sure to be allowed. Throws LessonError or Declined before anything is made.
+   *
+   * `rewinding`: the same lesson plays again in the new session, as it was loaded for the old
+   * one (reading and parsing it again can take longer than building the container), and the
+   * old session's reap goes on while the new one is built: its processes are killed at once,
+   * and what it waits for (the kernel freeing its cgroups and mounts) is not in the student's
+   * way. Nothing is shared: every name the new session makes is its own. In a seat the reap
+   * is waited for still, so that the new session takes the same seat back.
    */
-  async open(lessonId: string, size: TermSize, replacing?: Entry): Promise<Entry> {
-    const lesson = loadLesson(lessonId);
+  async open(lessonId: string, size: TermSize, replacing?: Entry, rewinding = false): Promise<Entry> {
+    const lesson = rewinding && replacing?.lesson.id === lessonId ? replacing.lesson : loadLesson(lessonId);
     if (!replacing && this.idle() === undefined && this.entries.size + this.opening >= this.maxSessions) {
       throw new Declined(
         'full',
@@ -169,7 +176,10 @@ export class Hub {
     let session: Session;
     this.opening++;
     try {
-      if (replacing) await this.close(replacing);
+      if (replacing) {
+        const reaped = this.close(replacing);
+        if (!rewinding || this.lab.seated) await reaped;
+      }
       // Over the cap (counting this one), the session detached longest gives way, and is
       // gone before the new one is made.
       const idle = this.entries.size + this.opening > this.maxSessions ? this.idle() : undefined;

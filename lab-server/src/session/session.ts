@@ -275,10 +275,10 @@ export class Session extends EventEmitter<SessionEvents> {
     // (Only while it lives: a dead container's pid may already belong to someone else.)
     if (pid !== null && isAlive(pid)) for (const p of [pid, ...processFamily(pid)]) pidfdKill(p);
     this.helper.kill();
-    await this.cgroups.removeSession(this.opts.name);
-    if (this.opts.seat) await this.opts.cgroups.removeSession(seatGroup(this.opts.seat.slot));
-    for (let i = 0; pid !== null && isAlive(pid) && i < 200; i++) await sleep(5);
-    if (this.state.disk) detachLoops([this.state.disk.loop]);
+    // The root leaves the host's mount table before the first await: a session built while
+    // this one is still being reaped (a rewind) copies that table into its container, and
+    // would hold this root there. A lazy unmount waits for nobody; the dying container, in
+    // a mount namespace of its own, does not see it go.
     if (this.state.rootMounted) {
       try {
         umount2(this.rootfs, MNT_DETACH);
@@ -286,6 +286,10 @@ export class Session extends EventEmitter<SessionEvents> {
         // not mounted (already reaped, or the mount failed)
       }
     }
+    await this.cgroups.removeSession(this.opts.name);
+    if (this.opts.seat) await this.opts.cgroups.removeSession(seatGroup(this.opts.seat.slot));
+    for (let i = 0; pid !== null && isAlive(pid) && i < 200; i++) await sleep(5);
+    if (this.state.disk) detachLoops([this.state.disk.loop]);
     // The seat's shared bind of the directory, when it got that far.
     if (this.opts.seat) {
       try {

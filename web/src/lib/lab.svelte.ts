@@ -88,6 +88,8 @@ export class Lab {
   running = $state<string | null>(null);
   /** A run we asked for that the server has not acknowledged yet. */
   requested = $state<string | null>(null);
+  /** A rewind we asked for (the step it goes back to) that the server has not answered yet. */
+  rewinding = $state<string | null>(null);
   runAllActive = $state(false);
   /** A step the student should look at: where "Run all" stopped. The notebook scrolls to it. */
   attention = $state<string | null>(null);
@@ -125,7 +127,7 @@ export class Lab {
    * steps before it may run; what Shift+Enter and "Run all" continue from.
    */
   currentStep = $state<string | null>(null);
-  readonly busy = $derived(this.requested !== null || this.running !== null || this.runAllActive);
+  readonly busy = $derived(this.requested !== null || this.running !== null || this.runAllActive || this.rewinding !== null);
   readonly watchTarget: string | null = $derived(chooseWatched(this.steps, this.results, this.tasks.focused));
   /** The one lifecycle the top bar, the kernel panel, the steps and the terminal all show. */
   readonly life: Lifecycle = $derived(
@@ -240,6 +242,7 @@ export class Lab {
     this.requested = null;
     this.running = null;
     this.runAllActive = false;
+    this.rewinding = null;
     this.peek = { open: false, pending: false, reason: null };
   }
 
@@ -286,6 +289,12 @@ export class Lab {
         this.requested = null;
         this.runAllActive = false;
         this.errors = [...this.errors, { id: ++this.errorSeq, code: msg.code, en: msg.en, zh: msg.zh }];
+        if (this.rewinding !== null) {
+          this.rewinding = null;
+          // The session stays as it was, but a server that began the rewind stopped watching its tasks.
+          this.sentWatch = undefined;
+          this.syncWatch();
+        }
         return;
     }
   }
@@ -315,7 +324,8 @@ export class Lab {
       this.finishedAt = null;
     }
     this.sessionId = msg.session;
-    this.lesson = msg.lesson;
+    // After a rewind the lesson is the one on the page: keeping it spares redrawing every step's text.
+    if (!(msg.rebuilt?.by === 'rewind' && this.lesson?.id === msg.lesson.id)) this.lesson = msg.lesson;
     this.host = msg.host;
     this.you = msg.you && { name: msg.you.name };
     this.showNotice(msg.you?.notice ?? null);
@@ -333,6 +343,7 @@ export class Lab {
     this.requested = null;
     this.running = null;
     this.runAllActive = false;
+    this.rewinding = null;
     this.peek = { open: false, pending: false, reason: null };
     this.drafts.seed(msg.lesson);
     // The server's pty has the size hello gave, or a default after a reset: send ours again.
@@ -349,6 +360,8 @@ export class Lab {
   }
 
   private result(r: StepResult): void {
+    // What a rewind replayed is no news once another step has run.
+    if (this.rebuilt?.by === 'rewind') this.rebuilt = null;
     const id = r.stepId;
     if (id) {
       const { [id]: _old, ...others } = this.refusedAgain;
@@ -445,6 +458,19 @@ export class Lab {
     this.runAllActive = false;
     this.resetAsked = true;
     this.socket.send({ t: 'reset' });
+  }
+
+  /**
+   * Back to a done step: the server throws the container away, builds a fresh one and runs
+   * every step up to this one again, each with the parameters it last succeeded with. Its
+   * welcome brings the new results; the drafts of the later steps stay as they are.
+   */
+  rewind(stepId: string): boolean {
+    if (!this.socket?.isOpen || this.busy || !this.results[stepId]?.ok) return false;
+    this.attention = null;
+    this.rewinding = stepId;
+    this.socket.send({ t: 'rewind', stepId });
+    return true;
   }
 
   private showNotice(n: Notice | null): void {
