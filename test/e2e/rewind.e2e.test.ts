@@ -104,7 +104,7 @@ describe('going back to a done step', () => {
     await page.locator('.topbar .run-all').click();
     await expect.poll(() => page.locator('.topbar .progress-text').textContent(), { timeout: 90_000 }).toBe('20 of 20 steps');
     expect(await page.locator('[data-testid="rewind"]').count()).toBe(20);
-    const button = page.getByRole('button', { name: 'Go back to step 14: a fresh container, with steps 1 to 14 run again' });
+    const button = page.getByRole('button', { name: 'Go back to here: step 14, in a fresh container with steps 1 to 14 run again', exact: true });
     expect(await button.innerText()).toBe('Go back to here');
   }, 120_000);
 
@@ -179,7 +179,7 @@ describe('going back to a done step', () => {
     await page.getByRole('button', { name: '中文' }).click();
     const button = page.locator('#step-13-bind-root [data-testid="rewind"]');
     expect(await button.innerText()).toBe('回到这一步');
-    expect(await button.getAttribute('aria-label')).toBe('回到第 13 步：换一个新容器，把第 1 到 13 步重新运行一遍');
+    expect(await button.getAttribute('aria-label')).toBe('回到这一步：第 13 步，换一个新容器，把第 1 到 13 步重新运行一遍');
     await button.click();
     await page.locator('#step-13-bind-root [data-testid="rewind-notice"]').waitFor({ timeout: 10_000 });
     expect(await page.locator('#step-13-bind-root [data-testid="rewind-notice"]').innerText()).toMatch(/新的容器：第 1–13 步已重新运行，用时 \d+ 毫秒/);

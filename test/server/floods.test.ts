@@ -2,7 +2,11 @@
 // that pours keystrokes into a program that reads none, must not grow the server. For 20 s
 // each: `yes` in the container's shell, `yes` in the peek shell, and keystrokes into a shell
 // busy with `sleep`, all with a socket the client does not read. The server's RSS may grow
-// by at most 20 MB, and comes back to within 20 MB of idle once the sessions end.
+// by at most 30 MB while one floods, and comes back to within 20 MB of idle once the
+// sessions end. The bound is on a transient: the peek shell's flood lifts the server about
+// 20 MB above idle before its pty is paused (as measured under built JavaScript, whose idle
+// size is 40 MB below a TypeScript loader's, which had hidden it), and no further; a pty that
+// went on being read would pass it within a second.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sleep, until } from '../support/lab.ts';
 import { PageClient } from '../support/page-client.ts';
@@ -10,7 +14,9 @@ import { startServer, stopServer, type Served } from '../support/served.ts';
 
 const MB = 1e6;
 const FLOOD_MS = 20_000;
-const GROWTH = 20 * MB;
+const GROWTH = 30 * MB;
+/** What may stay above idle once every session has ended. */
+const SETTLED = 20 * MB;
 
 let lab: Served;
 let idle = 0;
@@ -109,6 +115,6 @@ it('keystrokes into a program that reads none: dropped past a bound, and the pag
 it('memory returns to within 20 MB of idle once the sessions end', async () => {
   await sleep(2000);
   const after = lab.rssBytes();
-  expect(after - idle, `idle ${idle / MB} MB, now ${after / MB} MB`).toBeLessThan(GROWTH);
+  expect(after - idle, `idle ${idle / MB} MB, now ${after / MB} MB`).toBeLessThan(SETTLED);
   console.log(`server RSS: idle ${(idle / MB).toFixed(1)} MB, after the floods ${(after / MB).toFixed(1)} MB`);
 });
