@@ -194,6 +194,8 @@ describe('going back to a done step', () => {
     // A program of the student's own, made inside this container only.
     await page.getByRole('button', { name: 'Peek inside' }).click();
     await expect.poll(() => screen(page, 1), { timeout: 10_000 }).toContain('peek into');
+    // Typed into the peek shell for sure, wherever the page has put the focus meanwhile.
+    await page.locator('#panel-peek .xterm').click();
     await page.keyboard.type('cp /bin/sh /bin/mine && echo made-$((6*7))\n');
     await expect.poll(() => screen(page, 1), { timeout: 10_000 }).toMatch(/^made-42$/m);
     await page.getByRole('button', { name: 'Close the peek shell' }).click();
