@@ -89,7 +89,7 @@ export async function play(id: string, opts: PlayOptions): Promise<number> {
       if (failed) break;
     }
     if (opts.export && !failed) {
-      const spec = specOf(lab.image, course.progress().steps.map((s) => ({ kind: course.step(s.id)!.kind, params: { ...course.step(s.id)!.params, ...s.params } })));
+      const spec = specOf(lab.image, course.builtSteps());
       const cgroupsPath = opts.cgroupsPath ?? defaultCgroupsPath(lab.cgroups.host, `stepbox-${lesson.id}`);
       await writeBundle(resolve(opts.export), spec, { lesson: lesson.id, cgroupsPath, disk: defaultDisk(imageDir(lesson.image)) });
       console.log(`exported to ${resolve(opts.export)}: config.json, rootfs/, run.sh`);

@@ -3,7 +3,7 @@
 // may run all come from here, so each rule is said once.
 import type { Lesson, LessonStep } from '../protocol/lesson.ts';
 import type { StepResult } from '../protocol/results.ts';
-import { FIXED_PARAMS, paramAt } from '../protocol/steps.ts';
+import { FIXED_PARAMS, paramAt, type StepKind } from '../protocol/steps.ts';
 import { evaluate } from '../lessons/expect.ts';
 import type { Session } from '../session/session.ts';
 import { taskDone } from './tasks.ts';
@@ -119,6 +119,14 @@ export class Playthrough {
       steps.push(params ? { id: s.id, params } : { id: s.id });
     }
     return { lesson: this.lesson.id, steps, tasks: [...this.tasksSeen] };
+  }
+
+  /** The done steps as they ran: each one's kind, and the lesson's parameters with the student's over them (what an export rebuilds). */
+  builtSteps(): { kind: StepKind; params: Record<string, unknown> }[] {
+    return this.progress().steps.map((s) => {
+      const step = this.step(s.id)!;
+      return { kind: step.kind, params: { ...step.params, ...s.params } };
+    });
   }
 
   /**

@@ -19,7 +19,7 @@ export async function exportSession(hub: Hub, id: string, allowed: (entryId: str
   if (!entry || !allowed(entry.id)) return void res.writeHead(404).end();
   if (busy) return void res.writeHead(429, { 'retry-after': '2', 'content-type': 'text/plain' }).end('Another export is being packed; try again in a moment.\n');
   const play = entry.play;
-  const steps = play.progress().steps.map((s) => ({ kind: play.step(s.id)!.kind, params: { ...play.step(s.id)!.params, ...s.params } }));
+  const steps = play.builtSteps();
   if (steps.length === 0) return void res.writeHead(409, { 'content-type': 'text/plain' }).end('Nothing is built yet: run a step first.\n');
   busy = true;
   const lesson = play.lesson.id;
