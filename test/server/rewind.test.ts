@@ -118,6 +118,9 @@ describe('rewind to a done step', () => {
     c.send({ t: 'rewind', stepId: '14-pivot-root' });
     const w = await welcomeAfter(c, from);
     expect(w.rebuilt).toMatchObject({ by: 'rewind', steps: 14, rewind: { asked: 14 } });
+    // The old shell's death is no news to the page: the welcome takes its place, with no
+    // "exited" state in between for the page to draw and then draw over.
+    expect(c.messages.slice(from).filter((m) => m.t === 'state')).toEqual([]);
     expect(w.results.map((r) => [r.stepId, r.ok])).toEqual(BOOK.slice(0, 14).map((id) => [id, true]));
     expect(w.next).toBe('15-mount-proc');
 

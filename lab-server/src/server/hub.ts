@@ -246,6 +246,9 @@ export class Hub {
   async close(entry: Entry): Promise<void> {
     if (entry.grace) clearTimeout(entry.grace);
     entry.grace = null;
+    // A session being reaped says nothing more to its tab: its processes dying is not news
+    // to a tab that asked for a new container (reset, rewind) or went away.
+    entry.attachment = null;
     entry.closePeek();
     for (const m of entry.mirrors) m.end();
     entry.mirrors.clear();
