@@ -10,9 +10,13 @@ import { ROOT, startServer, stopServer } from '../support/served.ts';
 export const SHOTS = join(ROOT, 'docs/screenshots');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
-/** Test the page as it is in the tree, not a stale build. */
+/**
+ * Test the page as it is in the tree, not a stale build, and as `npm start` builds it: vitest
+ * sets NODE_ENV=test, which vite keeps, and Svelte would then compile its development mode,
+ * with checks and traces that make every update slower than the page students get.
+ */
 export function buildPage(): void {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'web', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', 'web', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   mkdirSync(SHOTS, { recursive: true });
 }
 
