@@ -37,7 +37,7 @@
 import { z } from 'zod';
 import type { LessonView } from './lesson.ts';
 import type { HostView } from './host-view.ts';
-import type { HostInfo, Phase, Said, Snapshot, StepResult } from './results.ts';
+import type { HostInfo, PastResult, Phase, Said, Snapshot, StepResult } from './results.ts';
 import { DisplayName, type Notice } from './workshop.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -158,7 +158,7 @@ export const Again = z.array(stepId).max(200);
 export type ServerMessage =
   /** `next`: the first step not done yet (it and those before it may run); null when all are done. */
   /** `exit`: how the container's process ended, once it has; `metrics`: the live graphs' last minute, oldest first. */
-  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: StepResult[]; next: string | null; again: string[]; phase: Phase; snapshot: Snapshot; exit: ExitStatus | null; metrics: MetricsSample[]; graceSeconds: number; you: { name: string | null; notice: Notice | null } | null; rebuilt: Rebuilt | null }
+  | { t: 'welcome'; v: typeof PROTOCOL_VERSION; session: string; lesson: LessonView; host: HostInfo; results: PastResult[]; next: string | null; again: string[]; phase: Phase; snapshot: Snapshot; exit: ExitStatus | null; metrics: MetricsSample[]; graceSeconds: number; you: { name: string | null; notice: Notice | null } | null; rebuilt: Rebuilt | null }
   | { t: 'running'; stepId: string }
   | { t: 'result'; result: StepResult; next: string | null; again: string[] }
   | { t: 'state'; phase: Phase; snapshot: Snapshot; exitInfo: string | null; exit: ExitStatus | null; again: string[] }

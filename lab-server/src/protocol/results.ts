@@ -127,6 +127,13 @@ export interface StepResult {
   ms: number;
 }
 
+/**
+ * A step's result as a welcome brings it back, without the kernel snapshot taken after it:
+ * the page shows the kernel as it is now (the welcome's own snapshot), and a snapshot is
+ * most of a result's size (fourteen of them are 90 KB of a rewind's welcome).
+ */
+export type PastResult = Omit<StepResult, 'snapshot'>;
+
 export interface HostInfo {
   cgroupMode: CgroupMode;
   controllers: { name: Controller; file: string | null; v2: boolean }[];

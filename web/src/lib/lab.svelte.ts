@@ -18,6 +18,7 @@ import {
   type SeatIdle,
   type ServerMessage,
   type Snapshot,
+  type PastResult,
   type StepResult,
 } from './protocol.ts';
 import { Drafts } from './drafts.svelte.ts';
@@ -64,12 +65,12 @@ export class Lab {
   rebuilt = $state.raw<Rebuilt | null>(null);
   sessionId = $state<string | null>(null);
   /** Latest result of each lesson step, by step id. */
-  results = $state.raw<Record<string, StepResult>>({});
+  results = $state.raw<Record<string, PastResult>>({});
   /**
    * A refused re-run of a step that had succeeded. Nothing ran, so the kernel is as the
    * success left it: the success stays the step's result, and the refusal is shown beside it.
    */
-  refusedAgain = $state.raw<Record<string, StepResult>>({});
+  refusedAgain = $state.raw<Record<string, PastResult>>({});
   snapshot = $state.raw<Snapshot | null>(null);
   phase = $state<Phase>('empty');
   /**
@@ -329,7 +330,7 @@ export class Lab {
     this.host = msg.host;
     this.you = msg.you && { name: msg.you.name };
     this.showNotice(msg.you?.notice ?? null);
-    const results: Record<string, StepResult> = {};
+    const results: Record<string, PastResult> = {};
     for (const r of msg.results) if (r.stepId) results[r.stepId] = r;
     this.results = results;
     this.currentStep = msg.next;

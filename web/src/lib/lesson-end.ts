@@ -1,7 +1,7 @@
 // What the page says when a lesson is over: what the kernel reports was built, what the
 // steps cost, and where to go next. Pure functions, so the rules are tested without a
 // browser; the summary itself is components/LessonEnd.svelte.
-import { CONTROLLERS, type Controller, type Namespace, type LessonStep, type Phase, type Snapshot, type StepResult } from './protocol.ts';
+import { CONTROLLERS, type Controller, type Namespace, type LessonStep, type Phase, type Snapshot, type PastResult } from './protocol.ts';
 
 /**
  * After a lesson, the ones worth doing next, best first. A small table on purpose: a
@@ -49,12 +49,12 @@ export function nextLessons<L extends { id: string }>(lessonId: string, availabl
 }
 
 /** Every step of the lesson has succeeded (its latest result is ok). */
-export function lessonComplete(steps: readonly LessonStep[], results: Readonly<Record<string, StepResult | undefined>>): boolean {
+export function lessonComplete(steps: readonly LessonStep[], results: Readonly<Record<string, PastResult | undefined>>): boolean {
   return steps.length > 0 && steps.every((s) => results[s.id]?.ok === true);
 }
 
 /** How many calls the lesson's steps made, and the nanoseconds they took, over each step's latest result. */
-export function callTotals(steps: readonly LessonStep[], results: Readonly<Record<string, StepResult | undefined>>): { calls: number; ns: number } {
+export function callTotals(steps: readonly LessonStep[], results: Readonly<Record<string, PastResult | undefined>>): { calls: number; ns: number } {
   let calls = 0;
   let ns = 0;
   for (const s of steps) {

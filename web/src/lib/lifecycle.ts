@@ -2,7 +2,7 @@
 // panel, the steps and the terminal all show this one answer, so they cannot disagree.
 // Derived only from what the server sent (its phase, the steps' results, the snapshot, how
 // the process ended); nothing here is the page's own guess about the kernel.
-import type { ExitStatus, LessonStep, Phase, StepResult } from './protocol.ts';
+import type { ExitStatus, LessonStep, Phase, PastResult } from './protocol.ts';
 
 export type Lifecycle =
   /** No container process yet: nothing cloned, or a Restart. */
@@ -18,7 +18,7 @@ export type Lifecycle =
 
 export interface LifecycleInput {
   phase: Phase;
-  results: Record<string, StepResult>;
+  results: Record<string, PastResult>;
   steps: readonly Pick<LessonStep, 'id' | 'kind'>[];
   /** The step running now, or asked for. */
   running: string | null;

@@ -4,7 +4,7 @@
 // becomes uid 0), chroots to the container's root, and forks the shell. It joins no cgroup
 // of the container's: setns() moves no process between groups; in a seat it first enters
 // the seat's own group, so that it counts against the seat's limits.
-import type { LessonStep, Namespace, Snapshot, StepResult } from './protocol.ts';
+import type { LessonStep, Namespace, Snapshot, PastResult } from './protocol.ts';
 
 export interface PeekAbout {
   /** The container's own namespaces, which the peek shell joined (user listed apart). */
@@ -27,7 +27,7 @@ export interface PeekAbout {
   procStep: number | null;
 }
 
-export function peekAbout(snapshot: Snapshot | null, steps: readonly Pick<LessonStep, 'id' | 'kind' | 'params'>[], results: Record<string, StepResult>, seat: boolean): PeekAbout {
+export function peekAbout(snapshot: Snapshot | null, steps: readonly Pick<LessonStep, 'id' | 'kind' | 'params'>[], results: Record<string, PastResult>, seat: boolean): PeekAbout {
   const rows = snapshot?.namespaces ?? [];
   const own = rows.filter((r) => r.isNew).map((r) => r.type);
   const procAt = steps.findIndex((s) => s.kind === 'mount' && (s.params as { fs?: unknown }).fs === 'proc');

@@ -1,7 +1,7 @@
 // Lesson tasks as the page sees them: things the student does in the terminal, which the
 // server checks against the kernel while their step is "watched". Pure functions only, so
 // the rules can be tested without a browser.
-import type { LessonStep, StepResult } from './protocol.ts';
+import type { LessonStep, PastResult } from './protocol.ts';
 
 /** A task still open after this long shows its hint by itself. */
 export const HINT_AFTER_MS = 45_000;
@@ -14,7 +14,7 @@ export const HINT_AFTER_MS = 45_000;
  * (focused, clicked or deep-linked) comes first; otherwise the furthest successful step
  * with tasks, which is where a student who just ran it is working.
  */
-export function chooseWatched(steps: readonly LessonStep[], results: Readonly<Record<string, StepResult | undefined>>, focused: string | null): string | null {
+export function chooseWatched(steps: readonly LessonStep[], results: Readonly<Record<string, PastResult | undefined>>, focused: string | null): string | null {
   const ready = (s: LessonStep) => s.tasks.length > 0 && results[s.id]?.ok === true;
   const own = steps.find((s) => s.id === focused);
   if (own && ready(own)) return own.id;
