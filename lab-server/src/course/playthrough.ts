@@ -2,9 +2,10 @@
 // its task checks. A tab on the server, `stepbox play` and the page's idea of which steps
 // may run all come from here, so each rule is said once.
 import type { Lesson, LessonStep } from '../protocol/lesson.ts';
-import type { StepResult } from '../protocol/results.ts';
+import type { PastResult, StepResult } from '../protocol/results.ts';
 import { FIXED_PARAMS, paramAt, type StepKind } from '../protocol/steps.ts';
-import { evaluate } from '../lessons/expect.ts';
+import { evaluate, reads } from '../lessons/expect.ts';
+import type { Look } from '../session/observe.ts';
 import type { Session } from '../session/session.ts';
 import { taskDone } from './tasks.ts';
 
@@ -32,7 +33,8 @@ export function replayPlan(lesson: Pick<Lesson, 'id' | 'steps'>, done: Progress 
 }
 
 export class Playthrough {
-  readonly results = new Map<string, StepResult>();
+  /** Each step's latest result, without its snapshot: the page was sent that with the result, and the server never reads it again. */
+  readonly results = new Map<string, PastResult>();
   /** Every task the kernel has said is done at some check, by step: a task once done stays done. */
   readonly tasksSeen = new Set<string>();
   /** Refusals since the last step that ran: a student who keeps being refused may be stuck. */
@@ -60,9 +62,10 @@ export class Playthrough {
    * Run one step of the lesson with the student's parameters over the lesson's, then check
    * the kernel's state against what the step expects. A step runs only when every step
    * before it has succeeded: each builds on the ones before it. Undefined for a step the
-   * lesson does not have.
+   * lesson does not have. `look`: what the result's snapshot reads of the kernel (a replay
+   * reads only what the step's checks need; see session/observe.ts).
    */
-  async run(stepId: string, params?: Record<string, unknown>): Promise<StepResult | undefined> {
+  async run(stepId: string, params?: Record<string, unknown>, look: Look = 'all'): Promise<StepResult | undefined> {
     const index = this.lesson.steps.findIndex((s) => s.id === stepId);
     const step = this.lesson.steps[index];
     if (!step) return undefined;
@@ -77,13 +80,16 @@ export class Playthrough {
     } else if (missing) {
       result = this.session.refused(step.kind, { code: 'out-of-order', en: `Run "${missing.title.en}" first: each step builds on the ones before it.`, zh: `请先运行“${missing.title.zh}”：每一步都建立在前面的步骤之上。` }, stepId);
     } else {
-      result = await this.session.run({ kind: step.kind, params: { ...step.params, ...params } }, stepId);
+      result = await this.session.run({ kind: step.kind, params: { ...step.params, ...params } }, stepId, look);
       result.checks = evaluate(step.expect, result.snapshot);
     }
     // A refused re-run of a step that already succeeded does not undo it: the kernel
     // state it built is still there, and the steps after it still stand on it.
     const before = this.results.get(stepId);
-    if (!(result.refusal && result.calls.length === 0 && before?.ok)) this.results.set(stepId, result);
+    if (!(result.refusal && result.calls.length === 0 && before?.ok)) {
+      const { snapshot: _shown, ...past } = result;
+      this.results.set(stepId, past);
+    }
     this.refusalsInRow = result.ok ? 0 : this.refusalsInRow + 1;
     if (result.ok) this.paramsOf.set(stepId, params);
     if (result.ok && !before?.ok) this.lastProgress = Date.now();
@@ -151,7 +157,10 @@ export class Playthrough {
     for (const t of progress.tasks) this.tasksSeen.add(t);
     let n = 0;
     for (const step of progress.steps) {
-      const r = await this.run(step.id, step.params);
+      // Nobody sees a replayed step's snapshot (the page is sent the kernel's state once,
+      // after the replay): read only what its checks need.
+      const expect = this.step(step.id)?.expect ?? {};
+      const r = await this.run(step.id, step.params, reads(expect));
       if (!r?.ok) break;
       n++;
     }

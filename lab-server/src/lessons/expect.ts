@@ -2,6 +2,28 @@
 import type { Check, Snapshot } from '../protocol/results.ts';
 import type { Expect } from '../protocol/lesson.ts';
 
+/** The parts of a snapshot each expectation reads: a Record, so that a new expectation cannot leave them unsaid. */
+const READS: Record<keyof Expect, readonly (keyof Snapshot)[]> = {
+  newNamespaces: ['namespaces'],
+  pidInside: ['nspid'],
+  inCgroup: ['cgroups'],
+  limit: ['limits', 'cgroupVersions'],
+  mounted: ['mounts'],
+  pivoted: ['mounts'],
+  exe: ['exe'],
+  execed: ['exe'],
+  uidMap: ['uidMap'],
+  bounding: ['security'],
+  noNewPrivs: ['security'],
+  seccomp: ['security'],
+  rlimit: ['security'],
+};
+
+/** What evaluate() reads of a snapshot for these expectations: all a step needs read to be checked. */
+export function reads(expect: Expect): Set<keyof Snapshot> {
+  return new Set(Object.keys(expect).flatMap((k) => READS[k as keyof Expect]));
+}
+
 export function evaluate(expect: Expect, s: Snapshot): Check[] {
   const out: Check[] = [];
   const add = (ok: boolean, en: string, zh: string) => out.push({ ok, en, zh });

@@ -295,7 +295,7 @@ export class Connection implements Attachment {
       session: e.id,
       lesson: forPage(e.lesson, lessonNotHere(e.lesson, e.session.cgroups, e.session.seat !== null), (task) => notHere(e.session, task)),
       host: this.hub.hostInfo(e.session.seat?.name ?? null),
-      results: [...e.play.results.values()].map(({ snapshot: _now, ...past }) => past),
+      results: [...e.play.results.values()],
       next: e.play.next(),
       again: e.play.again(),
       phase: e.session.state.phase,

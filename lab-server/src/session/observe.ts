@@ -4,7 +4,7 @@ import type { CgroupTree } from '../cgroup/tree.ts';
 import { readbackFiles } from '../cgroup/knobs.ts';
 import { capNames, CONTROLLERS, NAMESPACES, RLIMITS, type Namespace } from '../protocol/kernel.ts';
 import type { LimitRow, Security, Snapshot } from '../protocol/results.ts';
-import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readCapped, readProcFile } from '../sys/proc.ts';
+import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readCapped, readProcFile, type PidRef } from '../sys/proc.ts';
 import type { State } from '../steps/state.ts';
 import { asSeatReads } from './seat.ts';
 import { netOf } from '../net/addresses.ts';
@@ -21,24 +21,85 @@ const MAX_MOUNTS = 60;
 const DEVICE_PROGRAMS = 'bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE)';
 
 /**
+ * Which parts of a snapshot to read: all of them (what the page is sent), or only those a
+ * step's expectations look at (lessons/expect.ts): a replay's steps are checked, but their
+ * snapshots are shown to nobody, and each part left out is a few files not read.
+ */
+export type Look = 'all' | ReadonlySet<keyof Snapshot>;
+
+/** A snapshot's parts as they read before clone(): what a part left unread is given. */
+export const UNREAD: Readonly<Snapshot> = Object.freeze({
+  hostPid: null,
+  nspid: [],
+  alive: false,
+  namespaces: [],
+  cgroups: [],
+  limits: [],
+  cgroupVersions: {},
+  uidMap: '',
+  gidMap: '',
+  root: null,
+  mounts: [],
+  exe: null,
+  security: null,
+  hostname: { host: '', container: null },
+  net: { host: [], container: null },
+  cpuStat: null,
+});
+
+/**
  * In a seat, "the host" is the seat: `seat.helper` is a process whose namespaces stand for
  * the host's, and ids are shown as the seat reads them (its map is one block from idBase).
  */
-export function observe(state: State, cgroups: CgroupTree, session: string, seat?: { helper: number; idBase: number }): Snapshot {
+export function observe(state: State, cgroups: CgroupTree, session: string, seat?: { helper: number; idBase: number }, look: Look = 'all'): Snapshot {
+  const want = (part: keyof Snapshot) => look === 'all' || look.has(part);
   const hostRef = seat?.helper;
+  const hostRefOrSelf = hostRef ?? 'self';
   const pid = state.pid;
   const alive = pid !== null && isAlive(pid);
   const at = alive ? pid : null;
-  const namespaces = NAMESPACES.map((type) => {
+  const inside = <T>(part: keyof Snapshot, read: (pid: number) => T): T => (at !== null && want(part) ? read(at) : (UNREAD[part] as T));
+  return {
+    hostPid: pid,
+    nspid: inside('nspid', nspid),
+    alive,
+    namespaces: want('namespaces') ? namespaces(at, hostRef) : [],
+    cgroups: inside('cgroups', (p) => cgroupLines(p).map((l) => ({ hierarchy: l.controllers || 'unified', path: l.path, ours: l.path.endsWith(`/${session}`) }))),
+    ...(want('limits') || want('cgroupVersions') ? limits(state, cgroups, session) : { limits: [], cgroupVersions: {} }),
+    uidMap: inside('uidMap', (p) => asSeatReads(readProcFile(p, 'uid_map').trim(), seat?.idBase)),
+    gidMap: inside('gidMap', (p) => asSeatReads(readProcFile(p, 'gid_map').trim(), seat?.idBase)),
+    root: inside('root', (p) => procLink(p, 'root')),
+    mounts: inside('mounts', (p) => mountinfo(p).slice(0, MAX_MOUNTS).map((m) => ({ target: m.target, fstype: m.fstype, source: m.source }))),
+    exe: inside('exe', (p) => procLink(p, 'exe')),
+    security: inside('security', security),
+    hostname: want('hostname') ? hostnames(at, hostRefOrSelf) : UNREAD.hostname,
+    net: want('net') ? nets(at, hostRefOrSelf) : UNREAD.net,
+    cpuStat: want('cpuStat') ? cpuStat(state, cgroups, session) : null,
+  };
+}
+
+function namespaces(at: number | null, hostRef: number | undefined): Snapshot['namespaces'] {
+  return NAMESPACES.map((type) => {
     const host = (hostRef === undefined ? hostNs.get(type) : nsLink(hostRef, type)) ?? '';
     const container = at === null ? null : nsLink(at, type);
     return { type, host, container, isNew: container !== null && container !== host };
   });
-  const hostRefOrSelf = hostRef ?? 'self';
-  const hostName = hostnameOf(hostRefOrSelf) ?? '';
-  const sameUts = at !== null && nsLink(at, 'uts') === nsLink(hostRefOrSelf, 'uts');
-  const sameNet = at !== null && nsLink(at, 'net') === nsLink(hostRefOrSelf, 'net');
-  const hostNet = names(netOf(hostRefOrSelf).devices);
+}
+
+function hostnames(at: number | null, host: PidRef): Snapshot['hostname'] {
+  const name = hostnameOf(host) ?? '';
+  if (at === null) return { host: name, container: null };
+  return { host: name, container: nsLink(at, 'uts') === nsLink(host, 'uts') ? name : hostnameOf(at) };
+}
+
+function nets(at: number | null, host: PidRef): Snapshot['net'] {
+  const hostNet = names(netOf(host).devices);
+  if (at === null) return { host: hostNet, container: null };
+  return { host: hostNet, container: nsLink(at, 'net') === nsLink(host, 'net') ? hostNet : names(netOf(at).devices) };
+}
+
+/** The group files read back for each controller the session has a group in, and each controller's cgroup version. */
+function limits(state: State, cgroups: CgroupTree, session: string): Pick<Snapshot, 'limits' | 'cgroupVersions'> {
   const limits: LimitRow[] = [];
   const cgroupVersions: Snapshot['cgroupVersions'] = {};
   for (const c of CONTROLLERS) {
@@ -51,24 +112,7 @@ export function observe(state: State, cgroups: CgroupTree, session: string, seat
     // v2's device list is no file: ask the kernel which programs the group holds.
     if (c === 'devices' && home.hierarchy.version === 2) limits.push({ controller: c, file: DEVICE_PROGRAMS, value: cgroups.devicePrograms(session).map((id) => `prog ${id}`).join(' ') });
   }
-  return {
-    hostPid: pid,
-    nspid: at === null ? [] : nspid(at),
-    alive,
-    namespaces,
-    cgroups: at === null ? [] : cgroupLines(at).map((l) => ({ hierarchy: l.controllers || 'unified', path: l.path, ours: l.path.endsWith(`/${session}`) })),
-    limits,
-    cgroupVersions,
-    uidMap: at === null ? '' : asSeatReads(readProcFile(at, 'uid_map').trim(), seat?.idBase),
-    gidMap: at === null ? '' : asSeatReads(readProcFile(at, 'gid_map').trim(), seat?.idBase),
-    root: at === null ? null : procLink(at, 'root'),
-    mounts: at === null ? [] : mountinfo(at).slice(0, MAX_MOUNTS).map((m) => ({ target: m.target, fstype: m.fstype, source: m.source })),
-    exe: at === null ? null : procLink(at, 'exe'),
-    security: at === null ? null : security(at),
-    hostname: { host: hostName, container: at === null ? null : sameUts ? hostName : hostnameOf(at) },
-    net: { host: hostNet, container: at === null ? null : sameNet ? hostNet : names(netOf(at).devices) },
-    cpuStat: cpuStat(state, cgroups, session),
-  };
+  return { limits, cgroupVersions };
 }
 
 /** Devices and addresses only: the counters move all the time, and a snapshot changes when the kernel's setup does. */

@@ -17,7 +17,7 @@ import { deleteLink } from '../net/links.ts';
 import { MNT_DETACH, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
 import { isAlive, processFamily } from '../sys/proc.ts';
 import { record } from '../sys/record.ts';
-import { observe } from './observe.ts';
+import { observe, type Look } from './observe.ts';
 import { detachLoops } from './reap.ts';
 import { sessionDir } from './paths.ts';
 import { buildSeat, seatGroup, seatIds, type Seat, type SeatSpec } from './seat.ts';
@@ -139,10 +139,13 @@ export class Session extends EventEmitter<SessionEvents> {
     this.frozen = this.opts.cgroups.freeze(this.seat.group, false).ret !== 0;
   }
 
-  /** Run one step; steps never overlap, even when a page sends two clicks at once. */
-  run(req: StepRequest, stepId?: string): Promise<StepResult> {
+  /**
+   * Run one step; steps never overlap, even when a page sends two clicks at once. `look`:
+   * which parts of the kernel's state the result's snapshot reads (observe.ts).
+   */
+  run(req: StepRequest, stepId?: string, look: Look = 'all'): Promise<StepResult> {
     this.active();
-    const next = this.queue.then(() => this.runNow(req, stepId));
+    const next = this.queue.then(() => this.runNow(req, stepId, look));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -163,7 +166,7 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.result(kind, stepId, { calls: [] }, 0, refusal);
   }
 
-  private result(kind: StepRequest['kind'], stepId: string | undefined, outcome: StepOutcome, ms: number, refusal?: Refusal): StepResult {
+  private result(kind: StepRequest['kind'], stepId: string | undefined, outcome: StepOutcome, ms: number, refusal?: Refusal, look: Look = 'all'): StepResult {
     return {
       kind,
       stepId,
@@ -173,15 +176,15 @@ export class Session extends EventEmitter<SessionEvents> {
       error: outcome.error,
       notes: outcome.notes ?? [],
       checks: [],
-      snapshot: this.snapshot(),
+      snapshot: this.snapshot(look),
       phase: this.state.phase,
       ms,
     };
   }
 
-  private async runNow(req: StepRequest, stepId?: string): Promise<StepResult> {
+  private async runNow(req: StepRequest, stepId: string | undefined, look: Look): Promise<StepResult> {
     const t0 = performance.now();
-    const finish = (outcome: StepOutcome, refused?: Refusal) => this.result(req.kind, stepId, outcome, performance.now() - t0, refused);
+    const finish = (outcome: StepOutcome, refused?: Refusal) => this.result(req.kind, stepId, outcome, performance.now() - t0, refused, look);
     if (this.reaping) return finish({ calls: [] }, refusal('reaped', 'This session has ended.', '这个会话已经结束。'));
     const parsed = StepParams[req.kind].safeParse(req.params);
     if (!parsed.success) {
@@ -235,9 +238,9 @@ export class Session extends EventEmitter<SessionEvents> {
     return [...undo, call];
   }
 
-  snapshot() {
+  snapshot(look: Look = 'all') {
     // In a seat, "the host" whose namespaces a container shares or not is the seat.
-    return observe(this.state, this.cgroups, this.opts.name, this.seat ? { helper: this.helper.pid, idBase: this.seat.idBase } : undefined);
+    return observe(this.state, this.cgroups, this.opts.name, this.seat ? { helper: this.helper.pid, idBase: this.seat.idBase } : undefined, look);
   }
 
   /**
