@@ -15,7 +15,7 @@ import { STEPS } from '../steps/index.ts';
 import { succeeded, type StepCtx, type StepOutcome } from '../steps/step.ts';
 import { deleteLink } from '../net/links.ts';
 import { MNT_DETACH, mount, pidfdKill, umount2 } from '../sys/ffi.ts';
-import { isAlive, processFamily } from '../sys/proc.ts';
+import { isAlive, nspid, processFamily } from '../sys/proc.ts';
 import { record } from '../sys/record.ts';
 import { observe, type Look } from './observe.ts';
 import { detachLoops } from './reap.ts';
@@ -274,9 +274,11 @@ export class Session extends EventEmitter<SessionEvents> {
     // the host end lives in the seat's network namespace, which goes with the seat.
     if (this.state.veth && !this.seat) deleteLink(this.state.veth.host);
     // Without a PID namespace or a cgroup, what the student started would outlive the
-    // shell: kill the whole family, not just its head.
+    // shell: kill the whole family, not just its head. The first process of a PID namespace
+    // takes every other one in it along when it dies (pid_namespaces(7)): then the head is
+    // enough, and the search through every process on the machine is spared.
     // (Only while it lives: a dead container's pid may already belong to someone else.)
-    if (pid !== null && isAlive(pid)) for (const p of [pid, ...processFamily(pid)]) pidfdKill(p);
+    if (pid !== null && isAlive(pid)) for (const p of [pid, ...(nspid(pid).at(-1) === 1 ? [] : processFamily(pid))]) pidfdKill(p);
     this.helper.kill();
     // The root leaves the host's mount table before the first await: a session built while
     // this one is still being reaped (a rewind) copies that table into its container, and
