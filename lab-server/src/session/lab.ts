@@ -34,9 +34,10 @@ export interface LabOptions {
 const WARM_SIZE: TermSize = { cols: 100, rows: 30 };
 /**
  * A taken helper is replaced a little later, not at once: spawning one (fork, exec, a pty)
- * takes the CPU for ~10 ms, just when the new session runs its first steps.
+ * takes the CPU for ~10 ms, just when the new session runs its first steps and the page
+ * draws it (a rewind replays fourteen steps and redraws the notebook within ~100 ms).
  */
-const REFILL_DELAY_MS = 100;
+const REFILL_DELAY_MS = 500;
 
 export class Lab {
   readonly cgroups: CgroupTree;
