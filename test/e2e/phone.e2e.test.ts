@@ -1,6 +1,7 @@
 // The page on a phone (390×844, touch): one part at a time behind three tabs (steps,
 // kernel, terminal), nothing wider than the screen, a step run from the Steps tab, and the
-// container's shell answering in the Terminal tab, which fills what the bars leave.
+// container's shell answering in the Terminal tab, which fills what the bars leave, and a
+// reload that comes back to the step the student was reading.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
@@ -19,6 +20,16 @@ function shownPanels(page: Page): Promise<string[]> {
   return page.$$eval('[role="tabpanel"][id^="view-"]', (panels) =>
     panels.filter((p) => (p as HTMLElement).offsetParent !== null && p.getBoundingClientRect().height > 0).map((p) => p.id),
   );
+}
+
+/** The first step whose title is in sight below the bars: on a phone, in the Steps view's own scroll. */
+function stepAtTop(page: Page): Promise<string | null> {
+  return page.evaluate(() => {
+    const view = document.querySelector('main')!.getBoundingClientRect();
+    const edge = Math.max(document.querySelector('.topbar')!.getBoundingClientRect().bottom, view.top);
+    const title = [...document.querySelectorAll<HTMLElement>('article[data-step-id] h2')].find((h) => h.getBoundingClientRect().top >= edge - 1);
+    return title?.closest<HTMLElement>('article')?.dataset.stepId ?? null;
+  });
 }
 
 describe('the book lesson on a phone', () => {
@@ -110,6 +121,19 @@ describe('the book lesson on a phone', () => {
     expect(await overflow(page)).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'phone-terminal.png') });
   }, 90_000);
+
+  test('a reload comes back to the step at the top of the Steps view, which scrolls on its own', async () => {
+    const page = current();
+    await page.getByRole('tab', { name: 'Steps' }).tap();
+    await page.locator('#step-09-join-freezer').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await expect.poll(() => page.evaluate(() => sessionStorage.getItem('stepbox.place.book'))).toBe('09-join-freezer');
+    await page.reload();
+    await page.locator('article[data-step-id]').first().waitFor();
+    await expect.poll(() => stepAtTop(page)).toBe('09-join-freezer');
+    // The view scrolled inside itself; the page did not.
+    expect(await page.evaluate(() => document.scrollingElement!.scrollTop)).toBe(0);
+    expect(await page.evaluate(() => document.querySelector('main')!.scrollTop)).toBeGreaterThan(0);
+  });
 
   test('in Chinese and the dark theme it still fits', async () => {
     const page = current();
