@@ -83,6 +83,28 @@ export interface Snapshot {
   cpuStat: { path: string; counters: { name: string; value: number }[] } | null;
 }
 
+/** A snapshot as it reads before clone(); a part the server was asked not to read reads as here. */
+export function emptySnapshot(): Snapshot {
+  return {
+    hostPid: null,
+    nspid: [],
+    alive: false,
+    namespaces: [],
+    cgroups: [],
+    limits: [],
+    cgroupVersions: {},
+    uidMap: '',
+    gidMap: '',
+    root: null,
+    mounts: [],
+    exe: null,
+    security: null,
+    hostname: { host: '', container: null },
+    net: { host: [], container: null },
+    cpuStat: null,
+  };
+}
+
 export interface Security {
   /** CapEff: the capabilities in force now, by name. */
   effective: string[];

@@ -3,7 +3,7 @@
 import type { CgroupTree } from '../cgroup/tree.ts';
 import { readbackFiles } from '../cgroup/knobs.ts';
 import { capNames, CONTROLLERS, NAMESPACES, RLIMITS, type Namespace } from '../protocol/kernel.ts';
-import type { LimitRow, Security, Snapshot } from '../protocol/results.ts';
+import { emptySnapshot, type LimitRow, type Security, type Snapshot } from '../protocol/results.ts';
 import { cgroupLines, isAlive, mountinfo, nsLink, nspid, procLink, readCapped, readProcFile, type PidRef } from '../sys/proc.ts';
 import type { State } from '../steps/state.ts';
 import { asSeatReads } from './seat.ts';
@@ -27,26 +27,6 @@ const DEVICE_PROGRAMS = 'bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE)';
  */
 export type Look = 'all' | ReadonlySet<keyof Snapshot>;
 
-/** A snapshot's parts as they read before clone(): what a part left unread is given. */
-export const UNREAD: Readonly<Snapshot> = Object.freeze({
-  hostPid: null,
-  nspid: [],
-  alive: false,
-  namespaces: [],
-  cgroups: [],
-  limits: [],
-  cgroupVersions: {},
-  uidMap: '',
-  gidMap: '',
-  root: null,
-  mounts: [],
-  exe: null,
-  security: null,
-  hostname: { host: '', container: null },
-  net: { host: [], container: null },
-  cpuStat: null,
-});
-
 /**
  * In a seat, "the host" is the seat: `seat.helper` is a process whose namespaces stand for
  * the host's, and ids are shown as the seat reads them (its map is one block from idBase).
@@ -58,7 +38,8 @@ export function observe(state: State, cgroups: CgroupTree, session: string, seat
   const pid = state.pid;
   const alive = pid !== null && isAlive(pid);
   const at = alive ? pid : null;
-  const inside = <T>(part: keyof Snapshot, read: (pid: number) => T): T => (at !== null && want(part) ? read(at) : (UNREAD[part] as T));
+  const none = emptySnapshot();
+  const inside = <T>(part: keyof Snapshot, read: (pid: number) => T): T => (at !== null && want(part) ? read(at) : (none[part] as T));
   return {
     hostPid: pid,
     nspid: inside('nspid', nspid),
@@ -72,8 +53,8 @@ export function observe(state: State, cgroups: CgroupTree, session: string, seat
     mounts: inside('mounts', (p) => mountinfo(p).slice(0, MAX_MOUNTS).map((m) => ({ target: m.target, fstype: m.fstype, source: m.source }))),
     exe: inside('exe', (p) => procLink(p, 'exe')),
     security: inside('security', security),
-    hostname: want('hostname') ? hostnames(at, hostRefOrSelf) : UNREAD.hostname,
-    net: want('net') ? nets(at, hostRefOrSelf) : UNREAD.net,
+    hostname: want('hostname') ? hostnames(at, hostRefOrSelf) : none.hostname,
+    net: want('net') ? nets(at, hostRefOrSelf) : none.net,
     cpuStat: want('cpuStat') ? cpuStat(state, cgroups, session) : null,
   };
 }

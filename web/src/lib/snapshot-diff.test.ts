@@ -1,7 +1,7 @@
 // What a step changed in the kernel panel, from two snapshots: the book's first steps,
 // and the edges (a mount stacked twice, the container appearing, a refused step).
 import { describe, expect, test } from 'vitest';
-import type { Phase, Security, Snapshot } from './protocol.ts';
+import { emptySnapshot, type Phase, type Security, type Snapshot } from './protocol.ts';
 import { diffSnapshots, sectionToShow, type PanelState } from './snapshot-diff.ts';
 
 const HOST_NS = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'] as const;
@@ -14,22 +14,10 @@ const SECURITY: Security = { effective: ['CAP_CHOWN', 'CAP_SYS_ADMIN'], bounding
 
 /** Before the clone: only the helper, nothing of a container. */
 const empty: Snapshot = {
-  hostPid: null,
-  nspid: [],
-  alive: false,
+  ...emptySnapshot(),
   namespaces: HOST_NS.map((type, i) => ({ type, host: `${4026531834 + i}`, container: null, isNew: false })),
-  cgroups: [],
-  limits: [],
-  cgroupVersions: {},
-  uidMap: '',
-  gidMap: '',
-  root: null,
-  mounts: [],
-  exe: null,
-  security: null,
   hostname: { host: 'laptop', container: null },
   net: { host: [{ name: 'lo', addresses: ['127.0.0.1/8'] }, { name: 'eth0', addresses: ['192.168.1.7/24'] }], container: null },
-  cpuStat: null,
 };
 
 /** After the book's clone: six namespaces of its own, the host's groups, mounts and maps. */
