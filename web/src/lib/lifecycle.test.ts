@@ -2,7 +2,7 @@
 // and the edges that once made the page contradict itself (a shell that exited while the
 // top bar said 20/20 and the panel said "no container process yet").
 import { describe, expect, test } from 'vitest';
-import { ended, lifecycle, offersAgain, shellAttached, type LifecycleInput } from './lifecycle.ts';
+import { ended, lifeTone, lifecycle, offersAgain, shellAttached, type LifecycleInput } from './lifecycle.ts';
 import type { Phase, StepResult } from '../../../lab-server/src/protocol/results.ts';
 
 const steps = [
@@ -70,5 +70,16 @@ describe('Run again', () => {
     expect(offersAgain(live, '02-hostname', ['02-hostname'])).toBe(true);
     expect(offersAgain(live, '01-clone', ['02-hostname'])).toBe(false);
     expect(offersAgain({ state: 'exited', exit: null, shell: true }, '02-hostname', ['02-hostname'])).toBe(false);
+  });
+});
+
+describe('the tone of the lifecycle label, the same in the top bar and the panel', () => {
+  test('a live process, paused or a shell, is alive; one that ended or failed is not; nothing yet is neither', () => {
+    expect(lifeTone({ state: 'running', exec: false })).toBe('alive');
+    expect(lifeTone({ state: 'running', exec: true })).toBe('alive');
+    expect(lifeTone({ state: 'exited', exit: { code: 0, signal: null }, shell: true })).toBe('fail');
+    expect(lifeTone({ state: 'failed', step: '20-exec', exit: null })).toBe('fail');
+    expect(lifeTone({ state: 'none' })).toBe('none');
+    expect(lifeTone({ state: 'building', step: '01-clone' })).toBe('none');
   });
 });

@@ -45,6 +45,11 @@ export function ended(l: Lifecycle): l is Extract<Lifecycle, { state: 'exited' |
   return l.state === 'exited' || l.state === 'failed';
 }
 
+/** The tone the lifecycle's label is shown in (app.css, .pill): a live process, an ended one, or neither. */
+export function lifeTone(l: Lifecycle): 'alive' | 'fail' | 'none' {
+  return ended(l) ? 'fail' : l.state === 'running' ? 'alive' : 'none';
+}
+
 /** Whether the container's terminal is a shell that reads what is typed: after execve(), while it lives. */
 export function shellAttached(l: Lifecycle): boolean {
   return l.state === 'running' && l.exec;
