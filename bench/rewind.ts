@@ -3,8 +3,9 @@
 // round runs step 15 first, so that there is something to take back. Timed from the request
 // sent to the welcome received; beside it, the server's own figure (request → new container
 // with the steps run again, in the welcome) and the welcome's size on the wire.
-// Run as root: npm run bench:rewind   (ROUNDS=n; PROFILE=1 writes a CPU profile of the server
-// to bench/.profiles/, for chrome://inspect or speedscope)
+// Run as root: npm run bench:rewind   (ROUNDS=n; SEATS=1 runs the session in a seat, whose
+// old container is reaped whole before the new one takes the seat; PROFILE=1 writes a CPU
+// profile of the server to bench/.profiles/, for chrome://inspect or speedscope)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,11 +16,12 @@ import { f, stats, table } from './stats.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 30);
 const WARMUP = 3;
+const SEATS = process.env.SEATS === '1';
 
 await ensureBuilt();
 const profiles = join(ROOT, 'bench/.profiles');
 if (process.env.PROFILE) mkdirSync(profiles, { recursive: true });
-const served = await startServer({ grace: 1, node: process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [] });
+const served = await startServer({ grace: 1, args: SEATS ? ['--seats'] : [], node: process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [] });
 const page = await PageClient.connect(served.base, served.cookie);
 try {
   page.hello('book');
@@ -59,7 +61,7 @@ try {
     const s = stats(xs);
     return [name, f(s.median, digits), f(s.p90, digits), f(Math.max(...xs), digits)];
   };
-  console.log(`rewind to step 14 of the book, ${ROUNDS} rounds after ${WARMUP} to warm up, load ${(await import('node:os')).loadavg()[0]!.toFixed(2)}:`);
+  console.log(`rewind to step 14 of the book${SEATS ? ', in a seat' : ''}, ${ROUNDS} rounds after ${WARMUP} to warm up, load ${(await import('node:os')).loadavg()[0]!.toFixed(2)}:`);
   console.log(
     table(
       ['', 'median', 'p90', 'max'],
