@@ -44,9 +44,9 @@ export function observe(state: State, cgroups: CgroupTree, session: string, seat
     hostPid: pid,
     nspid: inside('nspid', nspid),
     alive,
-    namespaces: want('namespaces') ? namespaces(at, hostRef) : [],
+    namespaces: want('namespaces') ? namespaces(at, hostRef) : none.namespaces,
     cgroups: inside('cgroups', (p) => cgroupLines(p).map((l) => ({ hierarchy: l.controllers || 'unified', path: l.path, ours: l.path.endsWith(`/${session}`) }))),
-    ...(want('limits') || want('cgroupVersions') ? limits(state, cgroups, session) : { limits: [], cgroupVersions: {} }),
+    ...(want('limits') || want('cgroupVersions') ? limits(state, cgroups, session) : { limits: none.limits, cgroupVersions: none.cgroupVersions }),
     uidMap: inside('uidMap', (p) => asSeatReads(readProcFile(p, 'uid_map').trim(), seat?.idBase)),
     gidMap: inside('gidMap', (p) => asSeatReads(readProcFile(p, 'gid_map').trim(), seat?.idBase)),
     root: inside('root', (p) => procLink(p, 'root')),
@@ -55,7 +55,7 @@ export function observe(state: State, cgroups: CgroupTree, session: string, seat
     security: inside('security', security),
     hostname: want('hostname') ? hostnames(at, hostRefOrSelf) : none.hostname,
     net: want('net') ? nets(at, hostRefOrSelf) : none.net,
-    cpuStat: want('cpuStat') ? cpuStat(state, cgroups, session) : null,
+    cpuStat: want('cpuStat') ? cpuStat(state, cgroups, session) : none.cpuStat,
   };
 }
 
