@@ -48,6 +48,8 @@ export interface ServerError extends Said {
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000];
 /** Give up saying "reconnecting" and explain how to get in after this many failures in a row. */
 const ATTEMPTS_BEFORE_HINT = 3;
+/** How long a request may take before the page greys out what cannot run meanwhile (busyShown). */
+const BUSY_SHOWN_MS = 150;
 
 export class Lab {
   status = $state<ConnectionStatus>('connecting');
@@ -129,6 +131,15 @@ export class Lab {
    */
   currentStep = $state<string | null>(null);
   readonly busy = $derived(this.requested !== null || this.running !== null || this.runAllActive || this.rewinding !== null);
+  /**
+   * `busy` as the page shows it: buttons grey out, and "another step is running" appears
+   * beside them, only once a request has taken longer than BUSY_SHOWN_MS. Most steps and a
+   * rewind are answered sooner, and forty buttons going grey and back within a tenth of a
+   * second is a flicker, not news (and a redraw of the whole notebook, twice). Nothing can
+   * run meanwhile all the same: every action checks `busy` itself.
+   */
+  busyShown = $state(false);
+  private busyTimer: ReturnType<typeof setTimeout> | undefined;
   readonly watchTarget: string | null = $derived(chooseWatched(this.steps, this.results, this.tasks.focused));
   /** The one lifecycle the top bar, the kernel panel, the steps and the terminal all show. */
   readonly life: Lifecycle = $derived(
@@ -497,6 +508,13 @@ export class Lab {
     this.socket.send({ t: 'peek', open });
     // Closing needs no answer to be true for the page.
     if (!open) this.peek = { open: false, pending: false, reason: null };
+  }
+
+  /** Show `busy` once it has lasted BUSY_SHOWN_MS, and its end at once. Call from an effect: it reads busy. */
+  syncBusyShown(): void {
+    clearTimeout(this.busyTimer);
+    if (!this.busy) this.busyShown = false;
+    else this.busyTimer = setTimeout(() => (this.busyShown = this.busy), BUSY_SHOWN_MS);
   }
 
   /**
