@@ -56,10 +56,14 @@ function timeRewind(page: Page): Promise<{ frame: number; painted: number; welco
         const button = document.querySelector<HTMLButtonElement>('#step-14-pivot-root [data-testid="rewind"]');
         if (!button || button.disabled || shown()) return reject(new Error('step 14 cannot be gone back to now, or already looks gone back to'));
         const timeout = setTimeout(() => reject(new Error('the page did not show the rewind in 10 s')), 10_000);
-        // Whether "Run all" was greyed out in any frame meanwhile: a flicker when the rewind is quick.
+        // Whether "Run all", which could be pressed at the click, was greyed out in any frame
+        // meanwhile: a flicker when the rewind is quick. (With every step done there is
+        // nothing for it to run, and it is greyed out before the click already.)
+        const runAll = document.querySelector<HTMLButtonElement>('.topbar .run-all')!;
+        const couldRun = !runAll.disabled;
         let greyed = false;
         const look = () => {
-          greyed ||= document.querySelector<HTMLButtonElement>('.topbar .run-all')?.disabled === true;
+          greyed ||= couldRun && runAll.disabled;
           if (!shown()) return void requestAnimationFrame(look);
           const frame = performance.now() - t0;
           const after = new MessageChannel();
